@@ -7,9 +7,17 @@ use std::fmt;
 
 use crate::{Algorithm, Error, KeyFamily};
 
+mod jwk;
+
+pub use jwk::{Jwk, JwkSet};
+
 /// Usage restrictions and identity of a key, shared by public and private keys.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct KeyMeta {
+    /// `use` as given in a JWK (`sig`, `enc`, or other).
+    pub(crate) use_: Option<String>,
+    /// `key_ops` as given in a JWK.
+    pub(crate) key_ops: Option<Vec<String>>,
     pub(crate) kid: Option<String>,
     pub(crate) alg: Option<Algorithm>,
     /// `use: enc` (or `key_ops` without `verify`) marks a key that must never verify signatures.
@@ -133,8 +141,13 @@ impl VerifyingKey {
             && self.meta.alg.is_none_or(|bound| bound == alg)
     }
 
-    /// Checks `signature` over `message` with `alg`.
-    pub(crate) fn verify(
+    /// Checks a raw `signature` over `message` with `alg` (for JWS, the message is the signing
+    /// input `header.payload` as sent; ECDSA signatures are the fixed-size `r‖s` form).
+    ///
+    /// # Errors
+    /// [`Error::KeyNotFound`] if the key does not support `alg`; [`Error::WeakKey`] if an HMAC
+    /// secret is too short for `alg`; [`Error::InvalidSignature`] if the signature does not verify.
+    pub fn verify_signature(
         &self,
         alg: Algorithm,
         message: &[u8],
@@ -239,8 +252,19 @@ impl SigningKey {
         }
     }
 
-    /// Signs `message` with the key's algorithm.
-    pub(crate) fn sign_with(&self, alg: Algorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
+    /// Signs `message` with `alg`, which must be of the key's family (and its bound algorithm, if
+    /// any). ECDSA signatures are produced in the fixed-size `r‖s` form.
+    ///
+    /// # Errors
+    /// [`Error::KeyNotFound`] if the key does not support `alg`; [`Error::WeakKey`] if an HMAC
+    /// secret is too short for `alg`.
+    pub fn sign_with(&self, alg: Algorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
+        if alg.family() != self.family() || self.meta.alg.is_some_and(|bound| bound != alg) {
+            return Err(Error::KeyNotFound {
+                kid: self.meta.kid.clone().unwrap_or_else(|| "none".into()),
+                alg,
+            });
+        }
         match &self.kind {
             PublicKind::Hmac(h) => Ok(ring::hmac::sign(h.key_for(alg)?, message).as_ref().to_vec()),
         }
