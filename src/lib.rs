@@ -26,6 +26,6 @@ pub use claims::{Audience, NumericDate, RegisteredClaims};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{BoxError, Error, ErrorKind};
 pub use issuer::Signer;
-pub use keys::{SigningKey, VerifyingKey};
+pub use keys::{Jwk, JwkSet, SigningKey, VerifyingKey};
 pub use provider::{KeyHandle, KeyProvider, KeyRequest};
 pub use revocation::{NoRevocation, Revocation, TokenFacts};
