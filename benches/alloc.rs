@@ -1,0 +1,78 @@
+//! Heap allocations per call on the verify and sign paths, counted with an instrumented global
+//! allocator. Prints one line per measurement, e.g. `verify HS256: 3 allocations per call`.
+//!
+//! `cargo bench --bench alloc`
+
+mod common;
+
+use std::alloc::System;
+use std::hint::black_box;
+
+use common::AppClaims;
+use serde::de::IgnoredAny;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use tessera::Verifier;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const CALLS: usize = 1000;
+
+/// Runs `f` [`CALLS`] times and returns the allocations and bytes per call.
+fn per_call(mut f: impl FnMut()) -> (f64, f64) {
+    f(); // warm up: lazily initialised state is not part of a call's cost
+    let region = Region::new(GLOBAL);
+    for _ in 0..CALLS {
+        f();
+    }
+    let stats = region.change();
+    (
+        stats.allocations as f64 / CALLS as f64,
+        stats.bytes_allocated as f64 / CALLS as f64,
+    )
+}
+
+fn report(what: &str, (allocations, bytes): (f64, f64)) {
+    println!("{what}: {allocations} allocations per call ({bytes:.0} bytes)");
+}
+
+fn main() {
+    // `cargo test --benches` runs benches with `--test`: keep that quick but still exercising.
+    for alg in common::algorithms() {
+        let key = common::signing_key(alg);
+        let token = common::typical_token(&key);
+        let verifier = Verifier::new(key.verifying_key(), common::policy(alg));
+        report(
+            &format!("verify {alg} ({} byte token)", token.len()),
+            per_call(|| {
+                black_box(
+                    verifier
+                        .verify::<AppClaims>(black_box(&token))
+                        .expect("token verifies"),
+                );
+            }),
+        );
+        report(
+            &format!("verify {alg}, registered claims only"),
+            per_call(|| {
+                black_box(
+                    verifier
+                        .verify::<IgnoredAny>(black_box(&token))
+                        .expect("token verifies"),
+                );
+            }),
+        );
+        let issuer = common::issuer(&key);
+        let claims = common::app_claims();
+        report(
+            &format!("sign {alg}"),
+            per_call(|| {
+                black_box(
+                    issuer
+                        .issue(common::SUBJECT, &claims)
+                        .expect("token is issued"),
+                );
+            }),
+        );
+    }
+}
