@@ -29,3 +29,6 @@ pub use issuer::Signer;
 pub use keys::{Jwk, JwkSet, SigningKey, VerifyingKey};
 pub use provider::{KeyHandle, KeyProvider, KeyRequest};
 pub use revocation::{NoRevocation, Revocation, TokenFacts};
+pub use revocation::{BloomCheck, BloomSnapshot, Denylist, FailOpen, OnHit, SubjectCutoff};
+#[cfg(feature = "redis")]
+pub use revocation::{RedisRevocationStore, RedisRevocationSync, RedisSyncBuilder};
