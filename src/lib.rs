@@ -40,5 +40,8 @@ pub use policy::{
 };
 pub use provider::{KeyHandle, KeyProvider, KeyRequest};
 pub use revocation::{NoRevocation, Revocation, TokenFacts};
+pub use revocation::{BloomCheck, BloomSnapshot, Denylist, FailOpen, OnHit, SubjectCutoff};
+#[cfg(feature = "redis")]
+pub use revocation::{RedisRevocationStore, RedisRevocationSync, RedisSyncBuilder};
 pub use token::{UntrustedToken, Verified, VerifiedJws};
 pub use verifier::{Verifier, VerifyContext};
