@@ -16,7 +16,7 @@ pub(crate) const ISSUER: &str = "https://auth.example.com";
 /// The audience every benchmark token names.
 pub(crate) const AUDIENCE: &str = "orders-api";
 /// The subject every benchmark token names.
-pub(crate) const SUBJECT: &str = "user-8f14e45fceea167a";
+pub(crate) const SUBJECT: &str = "user-8f14e45f";
 
 /// The application's own claims.
 #[derive(Debug, Serialize, Deserialize)]
@@ -35,22 +35,58 @@ pub(crate) fn app_claims() -> AppClaims {
     }
 }
 
-/// The algorithms benchmarked.
+/// Private keys (PKCS#8 PEM) and their public halves (SPKI PEM), made with `openssl genpkey`.
+pub(crate) const RSA_PRIVATE: &str = include_str!("../data/rsa2048.pkcs8.pem");
+pub(crate) const RSA_PUBLIC: &str = include_str!("../data/rsa2048.spki.pem");
+pub(crate) const P256_PRIVATE: &str = include_str!("../data/p256.pkcs8.pem");
+pub(crate) const P256_PUBLIC: &str = include_str!("../data/p256.spki.pem");
+pub(crate) const P384_PRIVATE: &str = include_str!("../data/p384.pkcs8.pem");
+pub(crate) const P384_PUBLIC: &str = include_str!("../data/p384.spki.pem");
+pub(crate) const ED25519_PRIVATE: &str = include_str!("../data/ed25519.pkcs8.pem");
+pub(crate) const ED25519_PUBLIC: &str = include_str!("../data/ed25519.spki.pem");
+
+/// The algorithms benchmarked: every one but `Ed25519`, which is `EdDSA` under its RFC 9864
+/// name and runs the same code.
 pub(crate) fn algorithms() -> Vec<Algorithm> {
-    vec![Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]
+    Algorithm::ALL
+        .into_iter()
+        .filter(|a| *a != Algorithm::Ed25519)
+        .collect()
 }
 
-/// A key for `alg`: an HMAC secret as long as the hash, or a new key pair.
+/// The private key (PEM) of `family`, for the asymmetric families.
+pub(crate) fn private_pem(family: KeyFamily) -> Option<&'static str> {
+    match family {
+        KeyFamily::Hmac => None,
+        KeyFamily::Rsa => Some(RSA_PRIVATE),
+        KeyFamily::EcP256 => Some(P256_PRIVATE),
+        KeyFamily::EcP384 => Some(P384_PRIVATE),
+        KeyFamily::Ed25519 => Some(ED25519_PRIVATE),
+    }
+}
+
+/// The public key (PEM) of `family`, for the asymmetric families.
+pub(crate) fn public_pem(family: KeyFamily) -> Option<&'static str> {
+    match family {
+        KeyFamily::Hmac => None,
+        KeyFamily::Rsa => Some(RSA_PUBLIC),
+        KeyFamily::EcP256 => Some(P256_PUBLIC),
+        KeyFamily::EcP384 => Some(P384_PUBLIC),
+        KeyFamily::Ed25519 => Some(ED25519_PUBLIC),
+    }
+}
+
+/// A key for `alg`, bound to it: an HMAC secret as long as the hash, or a fixed key pair.
 pub(crate) fn signing_key(alg: Algorithm) -> SigningKey {
-    let key = match alg.family() {
-        KeyFamily::Hmac => {
+    let key = match private_pem(alg.family()) {
+        None => {
             let len = alg.hmac_min_key_len().unwrap_or(32);
             let secret: Vec<u8> = (0..len)
                 .map(|i| (i as u8).wrapping_mul(31) ^ 0x5c)
                 .collect();
             SigningKey::hmac(&secret).expect("HMAC secret")
         }
-        other => panic!("no benchmark key for the {other:?} family yet"),
+        Some(pem) => SigningKey::from_pem(pem).expect("benchmark key parses"),
     };
     key.with_algorithm(alg).expect("algorithm fits the key")
 }

@@ -31,12 +31,12 @@ pub const LIFETIME: u64 = 24 * 3600;
 /// The HMAC secret (32 bytes, as RFC 7518 §3.2 asks of HS256).
 pub const HMAC_SECRET: &[u8; 32] = b"an HS256 secret of 32 bytes!!!!!";
 
-pub const RSA_PRIVATE: &str = include_str!("../keys/rsa2048.pkcs8.pem");
-pub const RSA_PUBLIC: &str = include_str!("../keys/rsa2048.spki.pem");
-pub const P256_PRIVATE: &str = include_str!("../keys/p256.pkcs8.pem");
-pub const P256_PUBLIC: &str = include_str!("../keys/p256.spki.pem");
-pub const ED25519_PRIVATE: &str = include_str!("../keys/ed25519.pkcs8.pem");
-pub const ED25519_PUBLIC: &str = include_str!("../keys/ed25519.spki.pem");
+pub const RSA_PRIVATE: &str = include_str!("../../data/rsa2048.pkcs8.pem");
+pub const RSA_PUBLIC: &str = include_str!("../../data/rsa2048.spki.pem");
+pub const P256_PRIVATE: &str = include_str!("../../data/p256.pkcs8.pem");
+pub const P256_PUBLIC: &str = include_str!("../../data/p256.spki.pem");
+pub const ED25519_PRIVATE: &str = include_str!("../../data/ed25519.pkcs8.pem");
+pub const ED25519_PUBLIC: &str = include_str!("../../data/ed25519.spki.pem");
 
 /// Seconds since the epoch.
 pub fn now() -> u64 {
