@@ -9,14 +9,14 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tessera::{Algorithm, Issuer, KeyFamily, Policy, SigningKey};
+use tessera::{Algorithm, Clock, Issuer, KeyFamily, NumericDate, Policy, SigningKey};
 
 /// The issuer every benchmark token names.
 pub(crate) const ISSUER: &str = "https://auth.example.com";
 /// The audience every benchmark token names.
 pub(crate) const AUDIENCE: &str = "orders-api";
 /// The subject every benchmark token names.
-pub(crate) const SUBJECT: &str = "user-8f14e45f";
+pub(crate) const SUBJECT: &str = "user-8f14e45fceea167a";
 
 /// The application's own claims.
 #[derive(Debug, Serialize, Deserialize)]
@@ -91,9 +91,21 @@ pub(crate) fn signing_key(alg: Algorithm) -> SigningKey {
     key.with_algorithm(alg).expect("algorithm fits the key")
 }
 
+/// The system clock in whole seconds: `SystemClock` has sub-second precision, and an issuer
+/// using it writes fractional `iat`/`nbf`/`exp`, which RFC 7519 allows but many verifiers refuse.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WholeSeconds;
+
+impl Clock for WholeSeconds {
+    fn now(&self) -> NumericDate {
+        NumericDate::from_secs(NumericDate::now().as_secs()).unwrap_or(NumericDate::EPOCH)
+    }
+}
+
 /// An issuer of typical tokens, valid for a day (so a benchmark run never sees one expire).
-pub(crate) fn issuer(key: &SigningKey) -> Issuer<&SigningKey> {
+pub(crate) fn issuer(key: &SigningKey) -> Issuer<&SigningKey, WholeSeconds> {
     Issuer::new(key)
+        .with_clock(WholeSeconds)
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .lifetime(Duration::from_secs(24 * 3600))

@@ -6,9 +6,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::hmac;
 use ring::rand::SystemRandom;
 use ring::signature::{self, KeyPair, UnparsedPublicKey};
-use ring::hmac;
 use serde::{Deserialize, Serialize};
 
 use crate::{Alg, Peer};
@@ -102,8 +102,10 @@ impl Floor {
                     crate::ED25519_PRIVATE,
                 ))
                 .ok()?;
-                let public =
-                    UnparsedPublicKey::new(&signature::ED25519, pair.public_key().as_ref().to_vec());
+                let public = UnparsedPublicKey::new(
+                    &signature::ED25519,
+                    pair.public_key().as_ref().to_vec(),
+                );
                 Keys::Ed25519(pair, public)
             }
         };
@@ -123,9 +125,7 @@ impl Floor {
         let (header_b64, claims_b64) = signing_input.split_once('.')?;
 
         let mut header = [0u8; 256];
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(header_b64, &mut header)
-            .ok()?;
+        let n = URL_SAFE_NO_PAD.decode_slice(header_b64, &mut header).ok()?;
         let h: HeaderIn<'_> = serde_json::from_slice(header.get(..n)?).ok()?;
         if h.alg != self.alg.name() {
             return None;
@@ -146,9 +146,7 @@ impl Floor {
         }
 
         let mut claims = [0u8; 2048];
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(claims_b64, &mut claims)
-            .ok()?;
+        let n = URL_SAFE_NO_PAD.decode_slice(claims_b64, &mut claims).ok()?;
         let c: ClaimsIn<'_> = serde_json::from_slice(claims.get(..n)?).ok()?;
         if c.exp <= crate::now() || c.iss != crate::ISSUER || c.aud != crate::AUDIENCE {
             return None;
@@ -189,7 +187,11 @@ impl Peer for Floor {
                     .expect("RSA signs");
                 sig
             }
-            Keys::Ecdsa(pair, _) => pair.sign(&self.rng, message).expect("ECDSA signs").as_ref().to_vec(),
+            Keys::Ecdsa(pair, _) => pair
+                .sign(&self.rng, message)
+                .expect("ECDSA signs")
+                .as_ref()
+                .to_vec(),
             Keys::Ed25519(pair, _) => pair.sign(message).as_ref().to_vec(),
         };
         token.push('.');

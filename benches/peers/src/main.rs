@@ -135,7 +135,10 @@ fn main() {
                     black_box(p.sign());
                 },
             ));
-            println!("HS256 token verified in every measurement: {} bytes", token.len());
+            println!(
+                "HS256 token verified in every measurement: {} bytes",
+                token.len()
+            );
             println!("  {token}");
             println!();
             throughput(&peers, &token, &config);
@@ -277,7 +280,10 @@ fn measure(
         })
         .collect();
     for r in &rows {
-        eprintln!("  measured {:<14} {:<34} {:>10.0} ns", r.what, r.library, r.median_ns);
+        eprintln!(
+            "  measured {:<14} {:<34} {:>10.0} ns",
+            r.what, r.library, r.median_ns
+        );
     }
     rows
 }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tessera::{Algorithm, Issuer, Policy, SigningKey, Verified, Verifier, VerifyingKey};
+use tessera::{
+    Algorithm, Clock, Issuer, NumericDate, Policy, SigningKey, Verified, Verifier, VerifyingKey,
+};
 
 use crate::{Alg, Peer};
 
@@ -22,30 +24,64 @@ struct AppClaimsOut<'a> {
     scope: &'a str,
 }
 
+/// The system clock in whole seconds. With `SystemClock` the issuer writes fractional
+/// `iat`/`nbf`/`exp` (e.g. `1795944675.6091766`), which jsonwebtoken and the floor refuse.
+struct WholeSeconds;
+
+impl Clock for WholeSeconds {
+    fn now(&self) -> NumericDate {
+        NumericDate::from_secs(NumericDate::now().as_secs()).unwrap_or(NumericDate::EPOCH)
+    }
+}
+
 pub struct Tessera {
     verifier: Verifier<VerifyingKey>,
-    issuer: Issuer<SigningKey>,
+    issuer: Issuer<SigningKey, WholeSeconds>,
 }
 
 impl Tessera {
     pub fn new(alg: Alg) -> Option<Tessera> {
-        let (key, alg) = match alg {
-            Alg::HS256 => (SigningKey::hmac(crate::HMAC_SECRET).ok()?, Algorithm::HS256),
-            _ => return None,
+        let (key, public, alg) = match alg {
+            Alg::HS256 => {
+                let key = SigningKey::hmac(crate::HMAC_SECRET).ok()?;
+                let public = key.verifying_key();
+                (key, public, Algorithm::HS256)
+            }
+            Alg::RS256 => pems(crate::RSA_PRIVATE, crate::RSA_PUBLIC, Algorithm::RS256)?,
+            Alg::ES256 => pems(crate::P256_PRIVATE, crate::P256_PUBLIC, Algorithm::ES256)?,
+            Alg::EdDSA => pems(
+                crate::ED25519_PRIVATE,
+                crate::ED25519_PUBLIC,
+                Algorithm::EdDSA,
+            )?,
         };
         let key = key.with_algorithm(alg).ok()?;
         let verifier = Verifier::new(
-            key.verifying_key(),
+            public,
             Policy::new([alg])
                 .issuer(crate::ISSUER)
                 .audience(crate::AUDIENCE),
         );
         let issuer = Issuer::new(key)
+            .with_clock(WholeSeconds)
             .issuer(crate::ISSUER)
             .audience(crate::AUDIENCE)
             .lifetime(Duration::from_secs(crate::LIFETIME));
         Some(Tessera { verifier, issuer })
     }
+}
+
+/// The private key from PKCS#8 and the public key from SPKI, as a service would load them.
+fn pems(
+    private: &str,
+    public: &str,
+    alg: Algorithm,
+) -> Option<(SigningKey, VerifyingKey, Algorithm)> {
+    Some((
+        SigningKey::from_pem(private).ok()?,
+        VerifyingKey::from_pem(public).ok()?,
+        alg,
+    ))
 }
 
 impl Peer for Tessera {
