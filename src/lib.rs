@@ -1,6 +1,7 @@
 //! tessera: JSON Web Tokens that are secure by default, fast, and revocable without losing
 //! federation.
 #![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(
     not(test),
     warn(
