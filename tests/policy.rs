@@ -326,11 +326,15 @@ fn custom_claim_checks() {
     assert!(check(base().require_scopes(["orders:write", "orders:read"]), &t).is_ok());
     assert_eq!(
         kind(base().require_scopes(["orders:delete"]), &t),
-        ErrorKind::InvalidClaim
+        ErrorKind::InsufficientScope
     );
     assert_eq!(
         kind(base().require_scopes(["orders"]), &t),
-        ErrorKind::InvalidClaim
+        ErrorKind::InsufficientScope
+    );
+    assert_eq!(
+        kind(base().require_scopes_in("scp", ["orders:read"]), &t),
+        ErrorKind::MissingClaim
     );
     // A check on a registered claim sees its typed value.
     assert!(check(base().claim_equals("sub", "alice"), &t).is_ok());
