@@ -427,10 +427,43 @@ impl<'de> Deserializer<'de> for Tee<'_, '_, 'de, '_> {
         visitor.visit_newtype_struct(self)
     }
 
+    /// `()` (and unit structs) take no custom claims: the object is still read through the tee
+    /// in full, then the unit is produced.
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.inner.deserialize_map(TeeVisitor {
+            visitor: UnitAfterMap(visitor),
+            sink: self.sink,
+        })
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_unit(visitor)
+    }
+
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple
+        bytes byte_buf seq tuple
         tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// Reads a whole map, then gives the inner visitor a unit.
+struct UnitAfterMap<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for UnitAfterMap<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        self.0.visit_unit()
     }
 }
 
@@ -688,6 +721,23 @@ mod tests {
         assert_eq!(found.sub.as_deref(), Some("alice"));
         assert_eq!(found.iat.map(|d| d.subsec_nanos()), Some(500_000_000));
         assert_eq!(found.aud.as_ref().map(|a| a.as_slice().len()), Some(2));
+    }
+
+    #[test]
+    fn unit_reads_the_whole_object() {
+        let mut observer = |_: usize, _: &serde_json::Value| {};
+        let mut sink = ClaimsSink::new(&[], &mut observer);
+        decode_claims::<()>(r#"{"sub":"a","x":[1,{"y":2}],"exp":5}"#, &mut sink).unwrap();
+        let found = sink.into_found();
+        assert_eq!(found.sub.as_deref(), Some("a"));
+        assert_eq!(found.exp.map(crate::NumericDate::as_secs), Some(5));
+        let mut observer = |_: usize, _: &serde_json::Value| {};
+        let mut sink = ClaimsSink::new(&[], &mut observer);
+        let dup = decode_claims::<()>(r#"{"sub":"a","sub":"b"}"#, &mut sink);
+        assert_eq!(
+            dup.err().map(|e| e.kind()),
+            Some(crate::ErrorKind::Malformed)
+        );
     }
 
     #[test]

@@ -114,9 +114,10 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
         &self.clock
     }
 
-    /// Verifies a compact JWT and decodes its claims as `T` (any `DeserializeOwned` type that
-    /// reads a JSON object: your struct, a map, `serde_json::Value`, or `()`... use
-    /// [`serde::de::IgnoredAny`] to keep only the registered claims).
+    /// Verifies a compact JWT and decodes its claims as `T`: any `DeserializeOwned` type that
+    /// reads a JSON object (your struct, a map, `serde_json::Value`), or `()` to keep only the
+    /// registered claims. Registered claims are available from [`Verified`]'s accessors whatever
+    /// `T` is, and are also given to `T` if it has fields of those names.
     ///
     /// # Errors
     /// Any [`Error`] kind of the verify path; see [`ErrorKind`](crate::ErrorKind).
