@@ -66,6 +66,7 @@ impl<'de> SeenKeys<'de> {
     }
 
     /// Records `key`; false if it was already seen.
+    #[allow(clippy::ptr_arg)] // the key is cloned as a `Cow`, keeping borrowed keys borrowed
     pub(crate) fn insert(&mut self, key: &Cow<'de, str>) -> bool {
         if let Some(set) = &mut self.large {
             return set.insert(key.clone());

@@ -94,10 +94,10 @@ impl Text {
     pub(crate) fn of(buf: &str, s: Cow<'_, str>) -> Text {
         if let Cow::Borrowed(b) = &s {
             let start = (b.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
-            if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(start + b.len())) {
-                if (end as usize) <= buf.len() {
-                    return Text::Span(start, end);
-                }
+            if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(start + b.len()))
+                && (end as usize) <= buf.len()
+            {
+                return Text::Span(start, end);
             }
         }
         Text::Owned(s.into_owned().into_boxed_str())

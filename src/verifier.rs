@@ -260,15 +260,15 @@ fn check_registered(policy: &Policy, found: &Found<'_>, now: NumericDate) -> Res
         None if policy.require_exp => return Err(Error::MissingClaim("exp".into())),
         _ => {}
     }
-    if let Some(nbf) = found.nbf {
-        if now < nbf.add_secs(-leeway) {
-            return Err(Error::NotYetValid { nbf: nbf.as_secs() });
-        }
+    if let Some(nbf) = found.nbf
+        && now < nbf.add_secs(-leeway)
+    {
+        return Err(Error::NotYetValid { nbf: nbf.as_secs() });
     }
-    if let Some(iat) = found.iat {
-        if iat > now.add_secs(leeway) {
-            return Err(Error::IssuedInFuture { iat: iat.as_secs() });
-        }
+    if let Some(iat) = found.iat
+        && iat > now.add_secs(leeway)
+    {
+        return Err(Error::IssuedInFuture { iat: iat.as_secs() });
     }
     if let Some(max) = policy.max_lifetime {
         let iat = found.iat.ok_or(Error::MissingClaim("iat".into()))?;
@@ -293,10 +293,10 @@ fn check_registered(policy: &Policy, found: &Found<'_>, now: NumericDate) -> Res
         }
     }
     policy.audience_matches(found.aud.as_ref().map(AudValue::as_slice))?;
-    if let Some(want) = &policy.subject {
-        if found.sub.as_deref() != Some(&**want) {
-            return Err(Error::InvalidSubject);
-        }
+    if let Some(want) = &policy.subject
+        && found.sub.as_deref() != Some(&**want)
+    {
+        return Err(Error::InvalidSubject);
     }
     if policy.require_jti && found.jti.is_none() {
         return Err(Error::MissingClaim("jti".into()));
