@@ -18,6 +18,7 @@ mod clock;
 mod error;
 mod issuer;
 mod keys;
+mod keyset;
 mod provider;
 mod revocation;
 
@@ -27,5 +28,6 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{BoxError, Error, ErrorKind};
 pub use issuer::Signer;
 pub use keys::{Jwk, JwkSet, SigningKey, VerifyingKey};
-pub use provider::{KeyHandle, KeyProvider, KeyRequest};
+pub use keyset::KeySet;
+pub use provider::{FnProvider, KeyHandle, KeyProvider, KeyRequest};
 pub use revocation::{NoRevocation, Revocation, TokenFacts};
