@@ -325,6 +325,17 @@ impl KeySet {
         skipped
     }
 
+    /// The keys of `set`, indexed as this set would, ready to [`install`](Self::install).
+    pub(crate) fn prepare_jwks(&self, set: &JwkSet, allow_secrets: bool) -> PreparedKeys {
+        let (entries, skipped) = load_jwks(set, allow_secrets, self.thumbprint_kids);
+        PreparedKeys { entries, skipped }
+    }
+
+    /// Replaces the whole set with prepared keys.
+    pub(crate) fn install(&self, keys: PreparedKeys) {
+        self.update(|_| Snapshot::new(keys.entries, keys.skipped));
+    }
+
     /// Builds the next snapshot from the current one and installs it in every shard.
     fn update(&self, next: impl FnOnce(&Snapshot) -> Snapshot) {
         let mut current = lock(&self.current);
@@ -414,6 +425,27 @@ impl Clone for Entry {
             key: Arc::clone(&self.key),
             kid: self.kid.clone(),
         }
+    }
+}
+
+/// Keys loaded from a JWK Set, not yet installed.
+pub(crate) struct PreparedKeys {
+    entries: Vec<Entry>,
+    skipped: usize,
+}
+
+impl PreparedKeys {
+    /// How many of the keys can verify a signature with some algorithm.
+    pub(crate) fn signature_keys(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| Algorithm::ALL.iter().any(|alg| e.key.supports(*alg)))
+            .count()
+    }
+
+    /// How many members of the set were skipped.
+    pub(crate) fn skipped(&self) -> usize {
+        self.skipped
     }
 }
 

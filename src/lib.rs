@@ -20,6 +20,7 @@ mod issuer;
 mod keys;
 mod keyset;
 mod provider;
+mod remote;
 mod revocation;
 
 pub use algorithm::{Algorithm, AlgorithmSet, KeyFamily};
@@ -30,4 +31,5 @@ pub use issuer::Signer;
 pub use keys::{Jwk, JwkSet, SigningKey, VerifyingKey};
 pub use keyset::KeySet;
 pub use provider::{FnProvider, KeyHandle, KeyProvider, KeyRequest};
+pub use remote::{Fetched, JwksFetcher, Refresher, RemoteJwkSet};
 pub use revocation::{NoRevocation, Revocation, TokenFacts};
