@@ -8,6 +8,9 @@ use std::fmt;
 use crate::{Algorithm, Error, KeyFamily};
 
 mod jwk;
+mod random;
+
+pub(crate) use random::random_bytes;
 
 pub use jwk::{Jwk, JwkSet};
 
