@@ -482,35 +482,11 @@ fn load_jwks(set: &JwkSet, allow_secrets: bool, thumbprint_kids: bool) -> (Vec<E
 }
 
 /// Parses one member of a JWK Set.
-// Interim: only `oct` members, until `VerifyingKey::from_jwk` is available.
 fn key_from_jwk(jwk: &Jwk) -> Result<VerifyingKey, Error> {
-    let unsupported = || Error::InvalidKey("unsupported JWK".into());
-    if jwk.kty != "oct"
-        || jwk.use_.as_deref().is_some_and(|u| u != "sig")
-        || jwk
-            .key_ops
-            .as_ref()
-            .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
-    {
-        return Err(unsupported());
-    }
-    let secret = jwk
-        .k
-        .as_deref()
-        .and_then(|k| crate::base64url::decode(k.as_bytes()))
-        .ok_or_else(unsupported)?;
-    let mut key = VerifyingKey::hmac(&secret)?;
-    if let Some(kid) = &jwk.kid {
-        key = key.with_key_id(kid.clone());
-    }
-    if let Some(alg) = &jwk.alg {
-        key = key.with_algorithm(Algorithm::from_name(alg)?)?;
-    }
-    Ok(key)
+    VerifyingKey::from_jwk(jwk)
 }
 
 /// The RFC 7638 thumbprint of `key`, base64url-encoded.
-// Interim: none until `VerifyingKey::thumbprint` is available.
-fn thumbprint(_key: &VerifyingKey) -> Option<String> {
-    None
+fn thumbprint(key: &VerifyingKey) -> Option<String> {
+    Some(key.thumbprint())
 }
