@@ -13,13 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::rand::SystemRandom;
-use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use serde_json::json;
 use tessera::{
-    Algorithm, BoxError, Error, Fetched, Issuer, JwksFetcher, Policy, RemoteJwkSet, Signer,
+    Algorithm, BoxError, Fetched, Issuer, JwkSet, JwksFetcher, Policy, RemoteJwkSet, SigningKey,
     Verifier,
 };
 
@@ -29,7 +25,7 @@ fn main() -> Result<()> {
     // The issuer's side: a signing key, and the JWK Set it publishes.
     let published = Arc::new(Mutex::new(String::new()));
     let server = JwksServer::start(Arc::clone(&published))?;
-    let key_a = Ed25519Signer::generate("2025-01")?;
+    let key_a = SigningKey::generate(Algorithm::EdDSA)?.with_key_id("2025-01");
     publish(&published, &[&key_a]);
 
     // The service's side: the remote set, fetched over HTTP, and a verifier using it.
@@ -44,7 +40,7 @@ fn main() -> Result<()> {
             .issuer("https://issuer.example")
             .audience("api"),
     );
-    let issue = |key: &Ed25519Signer| {
+    let issue = |key: &SigningKey| {
         Issuer::new(key)
             .issuer("https://issuer.example")
             .audience("api")
@@ -56,7 +52,7 @@ fn main() -> Result<()> {
 
     // Rotation, step 1: the issuer publishes the next key beside the current one and starts
     // signing with it. The first token naming the new kid makes the set fetch once.
-    let key_b = Ed25519Signer::generate("2025-02")?;
+    let key_b = SigningKey::generate(Algorithm::EdDSA)?.with_key_id("2025-02");
     publish(&published, &[&key_a, &key_b]);
     let token_b = issue(&key_b)?;
     std::thread::sleep(Duration::from_millis(150)); // let the cooldown since the last fetch pass
@@ -85,54 +81,12 @@ fn check<K: tessera::KeyProvider>(what: &str, verifier: &Verifier<K>, token: &st
     }
 }
 
-/// Replaces the published document with the public JWKs of `keys`.
-fn publish(published: &Mutex<String>, keys: &[&Ed25519Signer]) {
-    let keys: Vec<_> = keys.iter().map(|k| k.public_jwk()).collect();
-    *published.lock().unwrap_or_else(|e| e.into_inner()) = json!({ "keys": keys }).to_string();
-}
-
-// -------------------------------------------------------------------------------------------------
-// The issuer's key: an Ed25519 key pair behind tessera's `Signer` trait.
-
-struct Ed25519Signer {
-    pair: Ed25519KeyPair,
-    kid: String,
-}
-
-impl Ed25519Signer {
-    fn generate(kid: &str) -> Result<Self> {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-            .map_err(|_| "key generation failed")?;
-        let pair =
-            Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| "key generation failed")?;
-        Ok(Ed25519Signer {
-            pair,
-            kid: kid.to_owned(),
-        })
-    }
-
-    fn public_jwk(&self) -> serde_json::Value {
-        json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "use": "sig",
-            "alg": "EdDSA",
-            "kid": self.kid,
-            "x": URL_SAFE_NO_PAD.encode(self.pair.public_key().as_ref()),
-        })
-    }
-}
-
-impl Signer for Ed25519Signer {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::EdDSA
-    }
-    fn key_id(&self) -> Option<&str> {
-        Some(&self.kid)
-    }
-    fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(self.pair.sign(signing_input).as_ref().to_vec())
-    }
+/// Replaces the published document with the public halves of `keys`, as a JWK Set.
+fn publish(published: &Mutex<String>, keys: &[&SigningKey]) {
+    let set = JwkSet {
+        keys: keys.iter().map(|k| k.verifying_key().to_jwk()).collect(),
+    };
+    *published.lock().unwrap_or_else(|e| e.into_inner()) = set.to_json();
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -114,18 +114,24 @@ where
 ///
 /// ```
 /// use std::time::Duration;
-/// use tessera::{Algorithm, BoxError, Fetched, KeyProvider, KeyRequest, RemoteJwkSet};
+/// use tessera::{Algorithm, BoxError, Fetched, KeyProvider, KeyRequest, Policy, RemoteJwkSet, Verifier};
 ///
+/// // In a real service: an HTTPS GET of the issuer's `jwks_uri`, with the response's max-age.
 /// let fetcher = || -> Result<Fetched, BoxError> {
-///     // An HTTP GET of the issuer's jwks_uri in a real service.
-///     let body = r#"{"keys":[{"kty":"oct","kid":"secret","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}"#;
+///     let body = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"2025-01",
+///                   "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
 ///     Ok(Fetched::new(body).with_max_age(Duration::from_secs(600)))
 /// };
-/// let jwks = RemoteJwkSet::new(fetcher).with_cooldown(Duration::from_secs(60));
-/// // The set holds no key usable from a public set (`oct` is never used), so loading it fails.
-/// assert!(jwks.refresh_now().is_err());
-/// let err = jwks.key(&KeyRequest::new(Algorithm::HS256, Some("secret"))).unwrap_err();
-/// assert_eq!(err.kind(), tessera::ErrorKind::KeyUnavailable);
+/// let jwks = RemoteJwkSet::new(fetcher);
+/// jwks.refresh_now()?; // load before serving
+/// assert_eq!(jwks.key_ids(), ["2025-01"]);
+/// let key = jwks.key(&KeyRequest::new(Algorithm::EdDSA, Some("2025-01")))?;
+/// assert_eq!(key.key_id(), Some("2025-01"));
+/// drop(key);
+///
+/// // The remote set is the verifier's key provider.
+/// let verifier = Verifier::new(&jwks, Policy::new([Algorithm::EdDSA]).issuer("https://issuer.example"));
+/// # Ok::<(), tessera::Error>(())
 /// ```
 pub struct RemoteJwkSet<F> {
     fetcher: F,

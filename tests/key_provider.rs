@@ -310,6 +310,24 @@ fn encryption_keys_are_never_chosen() {
 }
 
 #[test]
+fn public_encryption_keys_are_kept_but_never_chosen() {
+    let es = vector("rfc7515_a3_es256");
+    let mut enc = es["jwk"].clone();
+    enc["kid"] = "enc".into();
+    enc["use"] = "enc".into();
+    let mut sig = es["jwk"].clone();
+    sig["use"] = "sig".into();
+    let set = KeySet::from_jwks(&jwks(vec![enc, sig]));
+    assert_eq!((set.len(), set.skipped()), (2, 0));
+    // The token has no kid: the signature key is the one candidate.
+    verify(&set, es["token"].as_str().unwrap()).unwrap();
+    let err = set
+        .key(&KeyRequest::new(Algorithm::ES256, Some("enc")))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KeyNotFound);
+}
+
+#[test]
 fn public_sets_skip_shared_secrets() {
     let set = jwks(vec![oct_jwk(
         &[1; 32],
