@@ -490,3 +490,25 @@ fn key_from_jwk(jwk: &Jwk) -> Result<VerifyingKey, Error> {
 fn thumbprint(key: &VerifyingKey) -> Option<String> {
     Some(key.thumbprint())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_are_spread_over_the_shards() {
+        let shards: std::collections::HashSet<usize> = (0..SHARDS)
+            .map(|_| std::thread::spawn(shard_index).join().unwrap())
+            .collect();
+        assert!(shards.iter().all(|s| *s < SHARDS));
+        // Round-robin: other tests may take turns meanwhile, but not all of them.
+        assert!(shards.len() > 1, "{shards:?}");
+        // A thread keeps its shard.
+        assert_eq!(shard_index(), shard_index());
+    }
+
+    #[test]
+    fn shards_are_on_separate_cache_lines() {
+        assert!(std::mem::align_of::<Padded<RwLock<Arc<Snapshot>>>>() >= 128);
+    }
+}

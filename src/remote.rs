@@ -317,6 +317,9 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
     /// Fetches the set now, whatever its age and the cooldown, waiting for a fetch already in
     /// progress to finish first. On failure the cached set stays as it was.
     ///
+    /// Installing a new set waits for key handles lent by this set to be dropped: do not call
+    /// this while the same thread holds one.
+    ///
     /// # Errors
     /// [`Error::KeyUnavailable`] if the fetch fails, the document is too large or not a JWK Set,
     /// or it holds no key usable for signatures.
@@ -487,7 +490,8 @@ impl<F: JwksFetcher> KeyProvider for RemoteJwkSet<F> {
             // On failure the old set (if still usable) answers; the error is kept in last_error.
             let _ = self.try_refresh(Trigger::Expired);
         }
-        if self.time.now_ms() >= self.usable_until.load(Ordering::Acquire) {
+        // `now` predates any refresh just made, so a set installed by it counts as usable.
+        if now >= self.usable_until.load(Ordering::Acquire) {
             return Err(self.unavailable());
         }
         match self.keys.key(request) {

@@ -565,3 +565,11 @@ fn closure_provider() {
     assert_eq!(err.kind(), ErrorKind::KeyNotFound);
     assert_eq!(calls.load(Ordering::Relaxed), 3);
 }
+
+#[test]
+fn providers_are_shareable_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<KeySet>();
+    shareable::<FnProvider<fn(&KeyRequest<'_>) -> Result<Arc<VerifyingKey>, Error>>>();
+    shareable::<tessera::RemoteJwkSet<fn() -> Result<tessera::Fetched, tessera::BoxError>>>();
+}
