@@ -1,9 +1,9 @@
 //! A JWK Set fetched from an issuer, cached, and refreshed without holding up verification.
 
 use std::fmt;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -92,6 +92,10 @@ where
 ///   (for instance from [`spawn_refresher`](Self::spawn_refresher), which refreshes ahead of expiry
 ///   so verifying threads rarely fetch at all).
 ///
+/// With [`without_lookup_fetches`](Self::without_lookup_fetches), lookups never fetch: where they
+/// would have, they wake the background refresher instead, so no verification ever waits on the
+/// network.
+///
 /// Automatic fetches are rate limited: at most one starts per cooldown (default 30 s), however
 /// many unknown `kid`s arrive, so tokens with made-up `kid`s cannot flood the issuer. Only one
 /// fetch runs at a time; meanwhile every other thread verifies with the cached set. The fetch
@@ -150,6 +154,25 @@ pub struct RemoteJwkSet<F> {
     fetching: Mutex<()>,
     /// Why the last fetch failed, if it did.
     last_error: Mutex<Option<String>>,
+    /// Whether a lookup that finds the set expired or a `kid` unknown fetches itself.
+    lookup_fetches: bool,
+    /// How lookups wake the background refreshers.
+    wake: Arc<Wake>,
+}
+
+/// Lets lookups ask the background refreshers for a fetch.
+#[derive(Default)]
+struct Wake {
+    /// A lookup asked for a fetch that the refresher has not started yet.
+    requested: Mutex<bool>,
+    signal: Condvar,
+}
+
+impl Wake {
+    fn request(&self) {
+        *lock(&self.requested) = true;
+        self.signal.notify_all();
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -208,7 +231,7 @@ enum Trigger {
     Expired,
     /// The cached set should be refreshed ahead of expiry.
     Due,
-    /// A token named a `kid` that the set does not hold.
+    /// A token named a `kid` that the set does not hold, or a lookup asked the refresher.
     UnknownKid,
 }
 
@@ -230,6 +253,8 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
             next_attempt: AtomicU64::new(0),
             fetching: Mutex::new(()),
             last_error: Mutex::new(None),
+            lookup_fetches: true,
+            wake: Arc::default(),
         }
     }
 
@@ -278,6 +303,17 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
     #[must_use]
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.time = TimeSource::Clock(Box::new(clock));
+        self
+    }
+
+    /// Lookups never fetch. A lookup that finds the set expired, or a `kid` unknown, once the
+    /// cooldown has passed, wakes the threads of [`spawn_refresher`](Self::spawn_refresher)
+    /// instead, and answers from the cached set. Use this with a refresher (and
+    /// [`refresh_now`](Self::refresh_now) at start-up) when no verification may wait on the
+    /// network; without one, the set is fetched only when you call for it.
+    #[must_use]
+    pub fn without_lookup_fetches(mut self) -> Self {
+        self.lookup_fetches = false;
         self
     }
 
@@ -339,9 +375,10 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
     }
 
     /// Starts a thread that calls [`refresh_if_due`](Self::refresh_if_due) now and then every
-    /// `period`, so that the set is refreshed ahead of expiry and verifying threads rarely fetch.
-    /// The thread stops when the returned [`Refresher`] is dropped or stopped, or when the set is
-    /// dropped.
+    /// `period`, so that the set is refreshed ahead of expiry and verifying threads rarely fetch;
+    /// it also fetches (within the cooldown) as soon as a lookup asks, in the mode of
+    /// [`without_lookup_fetches`](Self::without_lookup_fetches). The thread stops when the
+    /// returned [`Refresher`] is dropped or stopped, or when the set is dropped.
     ///
     /// # Errors
     /// The error of [`std::thread::Builder::spawn`] if no thread can be started.
@@ -350,26 +387,38 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
         F: 'static,
     {
         let set: Weak<Self> = Arc::downgrade(self);
-        let (stop, stopped) = mpsc::channel::<()>();
+        let wake = Arc::clone(&self.wake);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("tessera-jwks-refresh".into())
             .spawn(move || {
+                let mut asked = false;
                 loop {
-                    match set.upgrade() {
-                        Some(set) => {
-                            // A failure is kept in `last_error`; the next period tries again.
-                            let _ = set.refresh_if_due();
-                        }
-                        None => break,
-                    }
-                    match stopped.recv_timeout(period) {
-                        Err(RecvTimeoutError::Timeout) => {}
-                        Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+                    let Some(set) = set.upgrade() else { break };
+                    // A failure is kept in `last_error`; the next round tries again.
+                    let _ = if asked {
+                        set.try_refresh(Trigger::UnknownKid)
+                    } else {
+                        set.refresh_if_due()
+                    };
+                    drop(set);
+                    let requested = lock(&wake.requested);
+                    let (mut requested, _) = wake
+                        .signal
+                        .wait_timeout_while(requested, period, |requested| {
+                            !*requested && !stopped.load(Ordering::Acquire)
+                        })
+                        .unwrap_or_else(PoisonError::into_inner);
+                    asked = std::mem::take(&mut *requested);
+                    if stopped.load(Ordering::Acquire) {
+                        break;
                     }
                 }
             })?;
         Ok(Refresher {
-            stop: Some(stop),
+            stop,
+            wake: Arc::clone(&self.wake),
             thread: Some(thread),
         })
     }
@@ -377,14 +426,7 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
     /// Starts an automatic fetch if `trigger` still holds, the cooldown has passed and no other
     /// fetch runs. Returns whether a new set was installed.
     fn try_refresh(&self, trigger: Trigger) -> Result<bool, Error> {
-        let wanted = |now: u64| {
-            now >= self.next_attempt.load(Ordering::Acquire)
-                && match trigger {
-                    Trigger::Expired => now >= self.expires_at.load(Ordering::Acquire),
-                    Trigger::Due => now >= self.refresh_due.load(Ordering::Acquire),
-                    Trigger::UnknownKid => true,
-                }
-        };
+        let wanted = |now: u64| self.wants(trigger, now);
         if !wanted(self.time.now_ms()) {
             return Ok(false);
         }
@@ -403,6 +445,31 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
             Ordering::Release,
         );
         self.fetch_and_install().map(|()| true)
+    }
+
+    /// Whether `trigger` calls for a fetch at `now`, the cooldown allowing.
+    fn wants(&self, trigger: Trigger, now: u64) -> bool {
+        now >= self.next_attempt.load(Ordering::Acquire)
+            && match trigger {
+                Trigger::Expired => now >= self.expires_at.load(Ordering::Acquire),
+                Trigger::Due => now >= self.refresh_due.load(Ordering::Acquire),
+                Trigger::UnknownKid => true,
+            }
+    }
+
+    /// A lookup's refresh: done on this thread, or asked of the background refreshers.
+    /// Returns whether a new set was installed.
+    fn lookup_refresh(&self, trigger: Trigger, now: u64) -> bool {
+        if !self.wants(trigger, now) {
+            return false;
+        }
+        if self.lookup_fetches {
+            // On failure the old set (if still usable) answers; the error is kept in last_error.
+            matches!(self.try_refresh(trigger), Ok(true))
+        } else {
+            self.wake.request();
+            false
+        }
     }
 
     /// Fetches, checks and installs a set. The caller holds `fetching`.
@@ -428,6 +495,8 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
                     Ordering::Release,
                 );
                 *lock(&self.last_error) = None;
+                // Requests from lookups made before this fetch are answered by it.
+                *lock(&self.wake.requested) = false;
                 Ok(())
             }
             Err(error) => {
@@ -487,8 +556,7 @@ impl<F: JwksFetcher> KeyProvider for RemoteJwkSet<F> {
     fn key(&self, request: &KeyRequest<'_>) -> Result<KeyHandle<'_>, Error> {
         let now = self.time.now_ms();
         if now >= self.expires_at.load(Ordering::Acquire) {
-            // On failure the old set (if still usable) answers; the error is kept in last_error.
-            let _ = self.try_refresh(Trigger::Expired);
+            self.lookup_refresh(Trigger::Expired, now);
         }
         // `now` predates any refresh just made, so a set installed by it counts as usable.
         if now >= self.usable_until.load(Ordering::Acquire) {
@@ -497,9 +565,10 @@ impl<F: JwksFetcher> KeyProvider for RemoteJwkSet<F> {
         match self.keys.key(request) {
             Ok(key) => Ok(key),
             Err(e) if e.kind() == ErrorKind::KeyNotFound && request.kid.is_some() => {
-                match self.try_refresh(Trigger::UnknownKid) {
-                    Ok(true) => self.keys.key(request),
-                    _ => Err(e),
+                if self.lookup_refresh(Trigger::UnknownKid, now) {
+                    self.keys.key(request)
+                } else {
+                    Err(e)
                 }
             }
             Err(e) => Err(e),
@@ -513,32 +582,48 @@ impl<F> fmt::Debug for RemoteJwkSet<F> {
             .field("keys", &self.keys)
             .field("config", &self.config)
             .field("last_error", &*lock(&self.last_error))
+            .field("lookup_fetches", &self.lookup_fetches)
             .finish_non_exhaustive()
     }
 }
 
 /// The background refresh thread of a [`RemoteJwkSet`]; see
 /// [`RemoteJwkSet::spawn_refresher`]. Dropping it asks the thread to stop without waiting.
-#[derive(Debug)]
 pub struct Refresher {
-    stop: Option<mpsc::Sender<()>>,
+    stop: Arc<AtomicBool>,
+    wake: Arc<Wake>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Refresher {
     /// Stops the thread and waits for it to finish (and for a fetch in progress to end).
     pub fn stop(mut self) {
-        drop(self.stop.take());
+        self.signal_stop();
         if let Some(thread) = self.thread.take() {
             // A panic in the fetcher ended the thread already; there is nothing left to stop.
             let _ = thread.join();
         }
     }
+
+    fn signal_stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        // Taking the lock orders this with the thread's check before it waits.
+        let _requested = lock(&self.wake.requested);
+        self.wake.signal.notify_all();
+    }
 }
 
 impl Drop for Refresher {
     fn drop(&mut self) {
-        drop(self.stop.take());
+        self.signal_stop();
+    }
+}
+
+impl fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refresher")
+            .field("stopped", &self.stop.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
     }
 }
 

@@ -412,6 +412,60 @@ fn refresh_if_due_and_the_background_refresher() {
     assert_eq!(shared.fetcher().fetches(), 1);
 }
 
+#[test]
+fn without_lookup_fetches_lookups_wake_the_refresher_instead() {
+    let (a, b) = (ed(1, "a"), ed(2, "b"));
+    let clock = Arc::new(FixedClock::at(T0));
+    let jwks = Arc::new(
+        RemoteJwkSet::new(Source::serving(document(&[a.jwk()])))
+            .with_clock(Arc::clone(&clock))
+            .without_lookup_fetches(),
+    );
+    // Waits (with no time limit on success) for what the woken refresher must bring about.
+    let wait_until = |done: &dyn Fn() -> bool| {
+        let mut waited = Duration::ZERO;
+        while !done() {
+            assert!(waited < NO_BLOCK, "the refresher was not woken");
+            std::thread::sleep(Duration::from_millis(5));
+            waited += Duration::from_millis(5);
+        }
+    };
+
+    // Lookups never fetch, not even the first.
+    for _ in 0..3 {
+        assert_eq!(
+            kind(verify(&*jwks, &a.token())),
+            Some(ErrorKind::KeyUnavailable)
+        );
+    }
+    assert_eq!(jwks.fetcher().fetches(), 0);
+    jwks.refresh_now().unwrap();
+    verify(&*jwks, &a.token()).unwrap();
+
+    // A refresher whose period is far away: only a lookup can make it fetch now.
+    let refresher = jwks.spawn_refresher(Duration::from_secs(3600)).unwrap();
+
+    // A new kid past the cooldown: the lookup answers from the cache, and wakes the refresher.
+    jwks.fetcher()
+        .serve(Fetched::new(document(&[a.jwk(), b.jwk()])));
+    clock.advance(31);
+    assert_eq!(
+        kind(verify(&*jwks, &b.token())),
+        Some(ErrorKind::KeyNotFound)
+    );
+    wait_until(&|| jwks.key_ids().len() == 2);
+    verify(&*jwks, &b.token()).unwrap();
+    assert_eq!(jwks.fetcher().fetches(), 2);
+
+    // An expired set: the lookup answers from the stale cache, and wakes the refresher.
+    jwks.fetcher().serve(Fetched::new(document(&[b.jwk()])));
+    clock.advance(600);
+    verify(&*jwks, &b.token()).unwrap();
+    wait_until(&|| jwks.key_ids() == ["b"]);
+    refresher.stop();
+    assert_eq!(jwks.fetcher().fetches(), 3);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Failures
 
