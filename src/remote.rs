@@ -378,7 +378,8 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
     /// `period`, so that the set is refreshed ahead of expiry and verifying threads rarely fetch;
     /// it also fetches (within the cooldown) as soon as a lookup asks, in the mode of
     /// [`without_lookup_fetches`](Self::without_lookup_fetches). The thread stops when the
-    /// returned [`Refresher`] is dropped or stopped, or when the set is dropped.
+    /// returned [`Refresher`] is dropped or stopped, or at its next round once the set is dropped
+    /// (it holds no strong reference to the set).
     ///
     /// # Errors
     /// The error of [`std::thread::Builder::spawn`] if no thread can be started.
