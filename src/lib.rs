@@ -69,8 +69,10 @@ mod error;
 mod issuer;
 mod json;
 mod keys;
+mod keyset;
 mod policy;
 mod provider;
+mod remote;
 mod revocation;
 mod token;
 mod verifier;
@@ -81,10 +83,12 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{BoxError, Error, ErrorKind};
 pub use issuer::{DEFAULT_LIFETIME, Issuer, Signer, TokenBuilder};
 pub use keys::{Jwk, JwkSet, SigningKey, VerifyingKey};
+pub use keyset::KeySet;
 pub use policy::{
     DEFAULT_IP_CLAIM, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, IpBindingMode, IpNetwork, Policy,
 };
-pub use provider::{KeyHandle, KeyProvider, KeyRequest};
+pub use provider::{FnProvider, KeyHandle, KeyProvider, KeyRequest};
+pub use remote::{Fetched, JwksFetcher, Refresher, RemoteJwkSet};
 pub use revocation::{NoRevocation, Revocation, TokenFacts};
 pub use token::{UntrustedToken, Verified, VerifiedJws};
 pub use verifier::{Verifier, VerifyContext};
