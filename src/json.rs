@@ -112,11 +112,15 @@ pub(crate) fn parse_header(json: &str) -> Result<RawHeader<'_>, Error> {
     });
     let header = match (parsed, outcome) {
         (_, Some(err)) => return Err(err),
-        (Err(e), None) => return Err(json_error("header", &e)),
+        (Err(e), None) => return Err(malformed_header(&e)),
         (Ok(h), None) => h,
     };
-    de.end().map_err(|e| json_error("header", &e))?;
+    de.end().map_err(|e| malformed_header(&e))?;
     Ok(header)
+}
+
+fn malformed_header(e: &serde_json::Error) -> Error {
+    Error::Malformed(format!("header is not a valid JSON object: {e}").into())
 }
 
 struct HeaderVisitor<'o> {
@@ -374,6 +378,12 @@ pub(crate) fn decode_claims<'de, T: de::DeserializeOwned>(
     json: &'de str,
     sink: &mut ClaimsSink<'de, '_>,
 ) -> Result<T, Error> {
+    if !json
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+    {
+        return Err(Error::malformed("claims are not a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     let result = T::deserialize(Tee {
         inner: &mut de,
