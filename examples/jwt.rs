@@ -12,7 +12,7 @@
 //! issued; 2 for a usage error, or a key file that cannot be read or is refused (a weak key says
 //! `weak_key`).
 //!
-//! Everything runs through [`run`], which takes its arguments and streams as parameters so that
+//! Everything runs through `run`, which takes its arguments and streams as parameters so that
 //! tests can drive the tool in-process.
 
 use std::io::{Read, Write};
@@ -341,7 +341,9 @@ impl Parsed {
         self.get(name)
             .map(|v| {
                 v.parse().map_err(|_| {
-                    Failure::Usage(format!("--{name} wants a non-negative whole number, not {v:?}"))
+                    Failure::Usage(format!(
+                        "--{name} wants a non-negative whole number, not {v:?}"
+                    ))
                 })
             })
             .transpose()
@@ -351,16 +353,21 @@ impl Parsed {
         Ok(self.number::<u64>(name)?.map(Duration::from_secs))
     }
 
-    /// `--now UNIX` as a clock; the system clock without it.
-    fn clock(&self) -> Result<Arc<dyn Clock>, Failure> {
+    /// `--now UNIX` as a clock; without it, the system clock, or with `whole_seconds` the
+    /// current second (so that issued tokens carry integer dates).
+    fn clock(&self, whole_seconds: bool) -> Result<Arc<dyn Clock>, Failure> {
         match self.get("now") {
+            None if whole_seconds => Ok(Arc::new(FixedClock::at(NumericDate::now().as_secs()))),
             None => Ok(Arc::new(SystemClock)),
             Some(v) => {
                 let secs: i64 = v.parse().map_err(|_| {
                     Failure::Usage(format!("--now wants seconds since the epoch, not {v:?}"))
                 })?;
                 NumericDate::from_secs(secs).map_err(|_| {
-                    Failure::Usage(format!("--now {secs} is outside 0..={}", NumericDate::MAX_SECS))
+                    Failure::Usage(format!(
+                        "--now {secs} is outside 0..={}",
+                        NumericDate::MAX_SECS
+                    ))
                 })?;
                 Ok(Arc::new(FixedClock::at(secs)))
             }
@@ -423,7 +430,8 @@ enum KeyFile {
 }
 
 fn read_key_file(path: &str) -> Result<KeyFile, Failure> {
-    let bytes = read_file(path).map_err(|e| key_failure(path, KeyProblem::Unreadable(e.to_string())))?;
+    let bytes =
+        read_file(path).map_err(|e| key_failure(path, KeyProblem::Unreadable(e.to_string())))?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         // Not text: perhaps DER.
@@ -431,12 +439,13 @@ fn read_key_file(path: &str) -> Result<KeyFile, Failure> {
     };
     let trimmed = text.trim_start_matches('\u{feff}').trim();
     if trimmed.starts_with('{') {
-        let value: Value = serde_json::from_str(trimmed).map_err(|e| {
-            key_failure(path, KeyProblem::Unusable(format!("not valid JSON: {e}")))
-        })?;
+        let value: Value = serde_json::from_str(trimmed)
+            .map_err(|e| key_failure(path, KeyProblem::Unusable(format!("not valid JSON: {e}"))))?;
         let refused = |e| key_failure(path, KeyProblem::Refused(e));
         return if value.get("keys").is_some() {
-            JwkSet::from_json(trimmed).map(KeyFile::Set).map_err(refused)
+            JwkSet::from_json(trimmed)
+                .map(KeyFile::Set)
+                .map_err(refused)
         } else {
             Jwk::from_json(trimmed)
                 .map(|jwk| KeyFile::Jwk(Box::new(jwk)))
@@ -547,7 +556,10 @@ fn signing_key(path: &str, alg: Algorithm, kid: Option<&str>) -> Result<SigningK
             if !jwk.is_private() {
                 return Err(unusable("the JWK holds no private key".into()));
             }
-            (SigningKey::from_jwk(&jwk).map_err(refused)?, jwk.alg.clone())
+            (
+                SigningKey::from_jwk(&jwk).map_err(refused)?,
+                jwk.alg.clone(),
+            )
         }
         KeyFile::Set(set) => {
             let fits = |jwk: &&Jwk| {
@@ -592,10 +604,10 @@ fn signing_key(path: &str, alg: Algorithm, kid: Option<&str>) -> Result<SigningK
             ));
         }
     };
-    if let Some(bound) = bound {
-        if bound != alg.name() {
-            return Err(unusable(format!("the key is for {bound}, not {alg}")));
-        }
+    if let Some(bound) = bound
+        && bound != alg.name()
+    {
+        return Err(unusable(format!("the key is for {bound}, not {alg}")));
     }
     let key = match kid {
         Some(kid) => key.with_key_id(kid),
@@ -684,7 +696,7 @@ fn verify(args: &[String], io: &mut Streams<'_>) -> Result<(), Failure> {
     for claim in p.all("require") {
         policy = policy.require_claim(claim);
     }
-    let clock = p.clock()?;
+    let clock = p.clock(false)?;
 
     let keys = key_provider(key_path)?;
     let token = read_token(token_arg, io)?;
@@ -742,7 +754,7 @@ fn encode(args: &[String], io: &mut Streams<'_>) -> Result<(), Failure> {
         }
     };
     let lifetime = p.seconds("lifetime")?;
-    let clock = p.clock()?;
+    let clock = p.clock(true)?;
     let key = signing_key(key_path, alg, p.get("kid"))?;
 
     let mut issuer = Issuer::new(key).with_clock(clock);

@@ -93,7 +93,8 @@ fn assert_ok(out: &Out) {
 fn assert_rejected(out: &Out, kind: &str) {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
-        out.first_line().starts_with(&format!("invalid token: {kind}: ")),
+        out.first_line()
+            .starts_with(&format!("invalid token: {kind}: ")),
         "wanted {kind}: {out:?}"
     );
     assert!(out.stdout.is_empty(), "{out:?}");
@@ -103,7 +104,10 @@ fn assert_rejected(out: &Out, kind: &str) {
 #[track_caller]
 fn assert_exit_2(out: &Out, needle: &str) {
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.first_line().contains(needle), "wanted {needle:?}: {out:?}");
+    assert!(
+        out.first_line().contains(needle),
+        "wanted {needle:?}: {out:?}"
+    );
     assert!(out.stdout.is_empty(), "{out:?}");
 }
 
@@ -144,7 +148,15 @@ fn rfc7515_a1_token_verifies_at_its_time_and_is_expired_now() {
 fn token_from_standard_input() {
     let (token, jwk, claims) = rfc7515_a1();
     let out = run_with_stdin(
-        &["verify", "-", "--key", &jwk, "--alg", "HS256", "--now=1300819000"],
+        &[
+            "verify",
+            "-",
+            "--key",
+            &jwk,
+            "--alg",
+            "HS256",
+            "--now=1300819000",
+        ],
         format!("{token}\n").as_bytes(),
     );
     assert_ok(&out);
@@ -221,7 +233,11 @@ fn valid_token_prints_its_claims() {
     assert_eq!(claims["iat"], T);
     assert_eq!(claims["nbf"], T);
     assert_eq!(claims["exp"], T + 600);
-    assert_eq!(claims["jti"].as_str().map(str::len), Some(22), "128-bit jti");
+    assert_eq!(
+        claims["jti"].as_str().map(str::len),
+        Some(22),
+        "128-bit jti"
+    );
 }
 
 #[test]
@@ -309,7 +325,12 @@ fn issuer_audience_subject() {
     assert_ok(&verify(&token, &["--iss", "https://issuer.example"]));
     assert_ok(&verify(
         &token,
-        &["--iss", "https://other.example", "--iss", "https://issuer.example"],
+        &[
+            "--iss",
+            "https://other.example",
+            "--iss",
+            "https://issuer.example",
+        ],
     ));
     assert_rejected(
         &verify(&token, &["--iss", "https://other.example"]),
@@ -379,7 +400,10 @@ fn required_claims() {
     ]);
     assert_ok(&no_jti);
     assert!(verify(no_jti.text(), &[]).json().get("jti").is_none());
-    assert_rejected(&verify(no_jti.text(), &["--require", "jti"]), "missing_claim");
+    assert_rejected(
+        &verify(no_jti.text(), &["--require", "jti"]),
+        "missing_claim",
+    );
 }
 
 #[test]
@@ -414,7 +438,10 @@ fn ip_binding() {
     assert_ok(&verify(unbound.text(), &["--client-ip", "192.0.2.1"]));
 
     assert_exit_2(&verify(&token, &["--ip-claim", "cip"]), "usage error");
-    assert_exit_2(&verify(&token, &["--client-ip", "10.0.0.300"]), "usage error");
+    assert_exit_2(
+        &verify(&token, &["--client-ip", "10.0.0.300"]),
+        "usage error",
+    );
 }
 
 #[test]
@@ -426,7 +453,12 @@ fn token_size_limit() {
     let out = verify(&token, &["--max-token-bytes", &under]);
     assert_rejected(&out, "too_large");
     // Over the default of 16 KiB.
-    let huge = format!("{}.{}.{}", "e".repeat(8000), "e".repeat(8000), "e".repeat(500));
+    let huge = format!(
+        "{}.{}.{}",
+        "e".repeat(8000),
+        "e".repeat(8000),
+        "e".repeat(500)
+    );
     assert_rejected(&verify(&huge, &[]), "too_large");
 }
 
@@ -447,8 +479,7 @@ fn lifetime_and_age() {
 
 /// A token without `exp`, signed with the secret of `hs256.jwk`.
 fn token_without_exp() -> String {
-    let jwk = tessera::Jwk::from_json(&std::fs::read_to_string(key("hs256.jwk")).unwrap())
-        .unwrap();
+    let jwk = tessera::Jwk::from_json(&std::fs::read_to_string(key("hs256.jwk")).unwrap()).unwrap();
     let secret = URL_SAFE_NO_PAD.decode(jwk.k.unwrap()).unwrap();
     let signer = tessera::SigningKey::hmac(&secret).unwrap();
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
@@ -465,7 +496,9 @@ fn missing_exp() {
     let token = token_without_exp();
     let hs256 = key("hs256.jwk");
     let now = at(10);
-    let base = ["verify", &token, "--key", &hs256, "--alg", "HS256", "--now", &now];
+    let base = [
+        "verify", &token, "--key", &hs256, "--alg", "HS256", "--now", &now,
+    ];
     let out = run(&base);
     assert_rejected(&out, "missing_claim");
     assert!(out.first_line().contains("exp"), "{out:?}");
@@ -535,7 +568,10 @@ fn unusable_key_files_exit_2() {
         &run(&["verify", &token, "--key", &bad_json, "--alg", "HS256"]),
         "invalid_key",
     );
-    let bad_pem = temp_file("bad.pem", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+    let bad_pem = temp_file(
+        "bad.pem",
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    );
     assert_exit_2(
         &run(&["verify", &token, "--key", &bad_pem, "--alg", "RS256"]),
         "invalid_key",
@@ -563,24 +599,62 @@ fn unusable_key_files_exit_2() {
 fn jwk_set_chooses_by_kid_and_algorithm() {
     let jwks = data("interop/pyjwt_keys.jwks");
     let hs256_set = run(&[
-        "encode", "--key", &jwks, "--alg", "HS256", "--kid", "hs256", "--now", &at(0),
+        "encode",
+        "--key",
+        &jwks,
+        "--alg",
+        "HS256",
+        "--kid",
+        "hs256",
+        "--now",
+        &at(0),
     ]);
     assert_ok(&hs256_set);
-    let check = |token: &str| run(&["verify", token, "--key", &jwks, "--alg", "HS256,RS256", "--now", &at(10)]);
+    let check = |token: &str| {
+        run(&[
+            "verify",
+            token,
+            "--key",
+            &jwks,
+            "--alg",
+            "HS256,RS256",
+            "--now",
+            &at(10),
+        ])
+    };
     // The set's hs256 secret is not tests/data/cli/hs256.jwk's: the kid picked the set's key.
     assert_ok(&check(hs256_set.text()));
 
     // The kid written by encode is found in the set; an unknown kid is not.
     let unknown = run(&[
-        "encode", "--key", &key("hs256.jwk"), "--alg", "HS256", "--kid", "nope", "--now", &at(0),
+        "encode",
+        "--key",
+        &key("hs256.jwk"),
+        "--alg",
+        "HS256",
+        "--kid",
+        "nope",
+        "--now",
+        &at(0),
     ]);
     assert_rejected(&check(unknown.text()), "key_not_found");
 
     // Without a kid: the only RSA key in the set serves; several oct keys are ambiguous.
     let rsa = run(&[
-        "encode", "--key", &key("rsa_private.pem"), "--alg", "RS256", "--now", &at(0),
+        "encode",
+        "--key",
+        &key("rsa_private.pem"),
+        "--alg",
+        "RS256",
+        "--now",
+        &at(0),
     ]);
-    assert!(tessera::UntrustedToken::decode(rsa.text()).unwrap().key_id().is_none());
+    assert!(
+        tessera::UntrustedToken::decode(rsa.text())
+            .unwrap()
+            .key_id()
+            .is_none()
+    );
     assert_ok(&check(rsa.text()));
     let keygen = run(&["keygen", "--alg", "HS256"]);
     let fresh = temp_file("fresh.jwk", keygen.text());
@@ -590,7 +664,10 @@ fn jwk_set_chooses_by_kid_and_algorithm() {
     // encode with a set: several HMAC secrets and no --kid is a usage problem of the key file.
     assert_exit_2(&run(&["encode", "--key", &jwks, "--alg", "HS256"]), "--kid");
     // A set holding public keys only cannot sign.
-    assert_exit_2(&run(&["encode", "--key", &jwks, "--alg", "ES256"]), "key error");
+    assert_exit_2(
+        &run(&["encode", "--key", &jwks, "--alg", "ES256"]),
+        "key error",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -690,7 +767,14 @@ fn encode_options() {
     let file = temp_file("claims.json", r#"{"scope":"read write"}"#);
     let claims_arg = format!("@{file}");
     let out = run(&[
-        "encode", "--key", &key("hs256.jwk"), "--alg", "HS256", "--claims", &claims_arg, "--now",
+        "encode",
+        "--key",
+        &key("hs256.jwk"),
+        "--alg",
+        "HS256",
+        "--claims",
+        &claims_arg,
+        "--now",
         &at(0),
     ]);
     assert_ok(&out);
@@ -698,17 +782,64 @@ fn encode_options() {
     assert_eq!(decoded.claims().unwrap()["scope"], "read write");
     assert_eq!(decoded.key_id(), Some("hs256"), "the JWK's kid");
 
+    // Without --now: the current time, in whole seconds; verifiable with the system clock.
+    let out = run(&["encode", "--key", &key("hs256.jwk"), "--alg", "HS256"]);
+    assert_ok(&out);
+    let verified = run(&[
+        "verify",
+        out.text(),
+        "--key",
+        &key("hs256.jwk"),
+        "--alg",
+        "HS256",
+    ]);
+    assert_ok(&verified);
+    let claims = verified.json();
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap(),
+    );
+    assert_eq!(exp - iat, 900, "{claims}");
+    let now = tessera::NumericDate::now().as_secs();
+    assert!((now - 60..=now).contains(&iat), "{claims}");
+
     let out = run(&[
-        "encode", "--key", &key("hs256.jwk"), "--alg", "HS256", "--claims", r#"{"exp":1}"#,
+        "encode",
+        "--key",
+        &key("hs256.jwk"),
+        "--alg",
+        "HS256",
+        "--claims",
+        r#"{"exp":1}"#,
     ]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.first_line().starts_with("cannot encode: invalid_claim: "), "{out:?}");
+    assert!(
+        out.first_line()
+            .starts_with("cannot encode: invalid_claim: "),
+        "{out:?}"
+    );
 
     for bad in ["[1]", "{", "\"x\""] {
-        let out = run(&["encode", "--key", &key("hs256.jwk"), "--alg", "HS256", "--claims", bad]);
+        let out = run(&[
+            "encode",
+            "--key",
+            &key("hs256.jwk"),
+            "--alg",
+            "HS256",
+            "--claims",
+            bad,
+        ]);
         assert_exit_2(&out, "--claims");
     }
-    let out = run(&["encode", "--key", &key("hs256.jwk"), "--alg", "HS256", "--claims", "@/no/such/file"]);
+    let out = run(&[
+        "encode",
+        "--key",
+        &key("hs256.jwk"),
+        "--alg",
+        "HS256",
+        "--claims",
+        "@/no/such/file",
+    ]);
     assert_exit_2(&out, "--claims");
 }
 
@@ -717,7 +848,9 @@ fn encode_options() {
 
 #[test]
 fn keygen_makes_private_jwks_that_encode_and_verify_accept() {
-    for alg in ["HS256", "HS384", "HS512", "ES256", "ES384", "EdDSA", "Ed25519"] {
+    for alg in [
+        "HS256", "HS384", "HS512", "ES256", "ES384", "EdDSA", "Ed25519",
+    ] {
         let out = run(&["keygen", "--alg", alg, "--kid", "new"]);
         assert_ok(&out);
         let jwk = out.json();
@@ -727,7 +860,11 @@ fn keygen_makes_private_jwks_that_encode_and_verify_accept() {
             jwk.get("d").is_some() || jwk.get("k").is_some(),
             "private: {alg}"
         );
-        assert_ne!(run(&["keygen", "--alg", alg]).stdout, out.stdout, "fresh keys");
+        assert_ne!(
+            run(&["keygen", "--alg", alg]).stdout,
+            out.stdout,
+            "fresh keys"
+        );
 
         let file = temp_file("keygen.jwk", &out.stdout);
         let token = run(&["encode", "--key", &file, "--alg", alg, "--sub", "k"]);
@@ -750,10 +887,9 @@ fn thumbprint_of_rfc7638_example() {
 
 #[test]
 fn thumbprint_of_pem_equals_that_of_the_same_key_as_jwk() {
-    let set: Value = serde_json::from_str(
-        &std::fs::read_to_string(data("interop/pyjwt_keys.jwks")).unwrap(),
-    )
-    .unwrap();
+    let set: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("interop/pyjwt_keys.jwks")).unwrap())
+            .unwrap();
     for (kid, pem) in [
         ("rsa", "rsa_public.pem"),
         ("p256", "p256_private_sec1.pem"),
@@ -788,7 +924,10 @@ fn decode_marks_output_unverified() {
     let decoded = out.json();
     assert_eq!(decoded["verified"], false);
     assert!(
-        decoded["warning"].as_str().unwrap().starts_with("UNVERIFIED"),
+        decoded["warning"]
+            .as_str()
+            .unwrap()
+            .starts_with("UNVERIFIED"),
         "{out:?}"
     );
     assert!(out.stdout.find("\"verified\"") < out.stdout.find("\"claims\""));
@@ -828,14 +967,32 @@ fn usage_errors_exit_2_with_help() {
         vec!["verify", &token, "--key", &hs256, "--alg"],
         vec!["verify", &token, "--key", &hs256, "--alg", "none"],
         vec!["verify", &token, "--key", &hs256, "--alg", "HS256,"],
-        vec!["verify", &token, "--key", &hs256, "--alg", "HS256", "--bogus"],
+        vec![
+            "verify", &token, "--key", &hs256, "--alg", "HS256", "--bogus",
+        ],
         vec!["verify", &token, "--key", &hs256, "--alg", "HS256", "-x"],
         vec!["verify", &token, "extra", "--key", &hs256, "--alg", "HS256"],
-        vec!["verify", &token, "--key", &hs256, "--alg", "HS256", "--now", "soon"],
-        vec!["verify", &token, "--key", &hs256, "--alg", "HS256", "--now", "-5"],
-        vec!["verify", &token, "--key", &hs256, "--alg", "HS256", "--leeway", "-1"],
-        vec!["verify", &token, "--key", &hs256, "--alg", "HS256", "--sub", "a", "--sub", "b"],
-        vec!["verify", &token, "--key", &hs256, "--alg", "HS256", "--allow-missing-exp=yes"],
+        vec![
+            "verify", &token, "--key", &hs256, "--alg", "HS256", "--now", "soon",
+        ],
+        vec![
+            "verify", &token, "--key", &hs256, "--alg", "HS256", "--now", "-5",
+        ],
+        vec![
+            "verify", &token, "--key", &hs256, "--alg", "HS256", "--leeway", "-1",
+        ],
+        vec![
+            "verify", &token, "--key", &hs256, "--alg", "HS256", "--sub", "a", "--sub", "b",
+        ],
+        vec![
+            "verify",
+            &token,
+            "--key",
+            &hs256,
+            "--alg",
+            "HS256",
+            "--allow-missing-exp=yes",
+        ],
         vec!["encode", "--key", &hs256],
         vec!["encode", "--key", &hs256, "--alg", "HS256", "stray"],
         vec!["decode"],
@@ -847,7 +1004,10 @@ fn usage_errors_exit_2_with_help() {
     }
     let help = run(&["--help"]);
     assert_ok(&help);
-    assert!(help.stdout.contains("jwt verify TOKEN|- --key FILE --alg ALG[,ALG...]"));
+    assert!(
+        help.stdout
+            .contains("jwt verify TOKEN|- --key FILE --alg ALG[,ALG...]")
+    );
     assert_ok(&run(&["verify", "--help"]));
 }
 
@@ -855,8 +1015,17 @@ fn usage_errors_exit_2_with_help() {
 fn hostile_input_never_panics() {
     let hs256 = key("hs256.jwk");
     let inputs = [
-        "", ".", "..", "...", "a.b.c", "ey.ey.ey", "\u{0}", "é.é.é",
-        "eyJhbGciOiJub25lIn0.e30.", "eyJhbGciOiJIUzI1NiJ9.e30.", "-.-.-",
+        "",
+        ".",
+        "..",
+        "...",
+        "a.b.c",
+        "ey.ey.ey",
+        "\u{0}",
+        "é.é.é",
+        "eyJhbGciOiJub25lIn0.e30.",
+        "eyJhbGciOiJIUzI1NiJ9.e30.",
+        "-.-.-",
     ];
     for input in inputs {
         let out = run(&["verify", "--key", &hs256, "--alg", "HS256", "--", input]);

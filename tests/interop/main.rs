@@ -113,9 +113,16 @@ fn pyjwt_tokens_are_still_checked() {
 
         let (code, _, stderr) = verify(&doc, token, &key, alg, exp);
         assert_eq!(code, 1, "{alg}");
-        assert!(stderr.starts_with("invalid token: expired: "), "{alg}: {stderr}");
+        assert!(
+            stderr.starts_with("invalid token: expired: "),
+            "{alg}: {stderr}"
+        );
 
-        let other = if alg.starts_with("HS") { "PS256" } else { "HS256" };
+        let other = if alg.starts_with("HS") {
+            "PS256"
+        } else {
+            "HS256"
+        };
         let (code, _, stderr) = verify(&doc, token, &key, other, now);
         assert_eq!(code, 1, "{alg}");
         assert!(
