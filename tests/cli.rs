@@ -112,14 +112,19 @@ fn assert_exit_2(out: &Out, needle: &str) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// RFC 7515 A.1 with --now
+// RFC 7515 A.1 (and A.2, A.3) with --now
 
-fn rfc7515_a1() -> (String, String, Value) {
-    let text = std::fs::read_to_string(data("rfc/rfc7515_a1_hs256.json")).unwrap();
+/// The token, a file holding the key, and the claims of an RFC 7515 appendix vector.
+fn rfc7515(name: &str) -> (String, String, Value) {
+    let text = std::fs::read_to_string(data(&format!("rfc/{name}.json"))).unwrap();
     let vector: Value = serde_json::from_str(&text).unwrap();
-    let jwk = temp_file("rfc7515_a1.jwk", &vector["jwk"].to_string());
+    let jwk = temp_file(&format!("{name}.jwk"), &vector["jwk"].to_string());
     let claims: Value = serde_json::from_str(vector["payload_json"].as_str().unwrap()).unwrap();
     (vector["token"].as_str().unwrap().to_owned(), jwk, claims)
+}
+
+fn rfc7515_a1() -> (String, String, Value) {
+    rfc7515("rfc7515_a1_hs256")
 }
 
 #[test]
@@ -142,6 +147,22 @@ fn rfc7515_a1_token_verifies_at_its_time_and_is_expired_now() {
     let out = run(&["verify", &token, "--key", &jwk, "--alg", "HS256"]);
     assert_rejected(&out, "expired");
     assert!(out.first_line().contains("1300819380"), "{out:?}");
+}
+
+#[test]
+fn rfc7515_a2_a3_tokens_verify_at_their_time() {
+    for (name, alg) in [("rfc7515_a2_rs256", "RS256"), ("rfc7515_a3_es256", "ES256")] {
+        let (token, jwk, claims) = rfc7515(name);
+        let at = |now: &str| {
+            run(&[
+                "verify", &token, "--key", &jwk, "--alg", alg, "--now", now, "--iss", "joe",
+            ])
+        };
+        let out = at("1300819000");
+        assert_ok(&out);
+        assert_eq!(out.json(), claims, "{name}");
+        assert_rejected(&at("1300819410"), "expired");
+    }
 }
 
 #[test]
@@ -883,6 +904,17 @@ fn thumbprint_of_rfc7638_example() {
     let out = run(&["thumbprint", &key("rfc7638_s3_1.jwk")]);
     assert_ok(&out);
     assert_eq!(out.text(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+}
+
+#[test]
+fn thumbprint_of_rfc8037_ed25519_key() {
+    let text = std::fs::read_to_string(data("rfc/rfc8037_a4_ed25519.json")).unwrap();
+    let vector: Value = serde_json::from_str(&text).unwrap();
+    let jwk = temp_file("rfc8037.jwk", &vector["jwk"].to_string());
+    let out = run(&["thumbprint", &jwk]);
+    assert_ok(&out);
+    assert_eq!(out.text(), vector["expected_jwk_thumbprint"]);
+    assert_eq!(out.text(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
 }
 
 #[test]
