@@ -89,7 +89,12 @@ pub use policy::{
 };
 pub use provider::{FnProvider, KeyHandle, KeyProvider, KeyRequest};
 pub use remote::{Fetched, JwksFetcher, Refresher, RemoteJwkSet};
-pub use revocation::{NoRevocation, Revocation, TokenFacts};
+pub use revocation::{
+    BloomCheck, BloomSnapshot, Denylist, FailOpen, NoRevocation, OnHit, Revocation, SubjectCutoff,
+    TokenFacts,
+};
+#[cfg(feature = "redis")]
+pub use revocation::{RedisRevocationStore, RedisRevocationSync, RedisSyncBuilder};
 pub use token::{UntrustedToken, Verified, VerifiedJws};
 pub use verifier::{Verifier, VerifyContext};
 

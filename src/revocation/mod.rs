@@ -133,3 +133,20 @@ impl<A: Revocation, B: Revocation, C: Revocation> Revocation for (A, B, C) {
         self.2.check(token)
     }
 }
+
+mod bloom;
+mod bloom_check;
+mod compose;
+mod denylist;
+#[cfg(feature = "redis")]
+mod redis;
+mod shard;
+mod subject;
+
+pub use bloom::BloomSnapshot;
+pub use bloom_check::{BloomCheck, OnHit};
+pub use compose::FailOpen;
+pub use denylist::Denylist;
+#[cfg(feature = "redis")]
+pub use redis::{RedisRevocationStore, RedisRevocationSync, RedisSyncBuilder};
+pub use subject::SubjectCutoff;
