@@ -15,8 +15,11 @@ mod formats;
 mod hmac;
 mod jwk;
 mod pem;
+mod random;
 mod rsa;
 mod thumbprint;
+
+pub(crate) use random::random_bytes;
 
 pub use jwk::{Jwk, JwkSet};
 
