@@ -628,7 +628,8 @@ impl SigningKey {
         self.kind.family()
     }
 
-    /// The algorithm this key signs with: the bound one, or its family's default.
+    /// The algorithm this key signs with: the bound one, or its family's default (PS256 for an
+    /// RSASSA-PSS key whose encoding names no parameters).
     pub fn algorithm(&self) -> Algorithm {
         self.meta.alg.unwrap_or_else(|| {
             if self.meta.pss_only {
