@@ -30,12 +30,17 @@ fn main() -> Result<()> {
 
     // The service's side: the remote set, fetched over HTTP, and a verifier using it.
     let fetcher = HttpFetcher::new(server.addr, "/.well-known/jwks.json", 64 * 1024);
-    let jwks = RemoteJwkSet::new(fetcher)
-        // Production keeps the default of 30 s; short here so the example runs quickly.
-        .with_cooldown(Duration::from_millis(100));
+    let jwks = Arc::new(
+        RemoteJwkSet::new(fetcher)
+            // Production keeps the default of 30 s; short here so the example runs quickly.
+            .with_cooldown(Duration::from_millis(100)),
+    );
     jwks.refresh_now()?; // load before serving
+    // Verification never fetches: a background thread refreshes ahead of expiry, and is woken
+    // early when a token names a kid the set does not hold.
+    let refresher = jwks.spawn_refresher(Duration::from_secs(300))?;
     let verifier = Verifier::new(
-        &jwks,
+        Arc::clone(&jwks),
         Policy::new([Algorithm::EdDSA])
             .issuer("https://issuer.example")
             .audience("api"),
@@ -51,12 +56,28 @@ fn main() -> Result<()> {
     check("token signed with 2025-01", &verifier, &token_a);
 
     // Rotation, step 1: the issuer publishes the next key beside the current one and starts
-    // signing with it. The first token naming the new kid makes the set fetch once.
+    // signing with it. The first token naming the new kid is answered from the cache at once
+    // (key_not_found) and wakes the refresher, which fetches the new set in the background.
     let key_b = SigningKey::generate(Algorithm::EdDSA)?.with_key_id("2025-02");
     publish(&published, &[&key_a, &key_b]);
     let token_b = issue(&key_b)?;
     std::thread::sleep(Duration::from_millis(150)); // let the cooldown since the last fetch pass
-    check("token signed with 2025-02 (new kid)", &verifier, &token_b);
+    check(
+        "token signed with 2025-02 (new kid, first sight)",
+        &verifier,
+        &token_b,
+    );
+    for _ in 0..200 {
+        if jwks.key_ids().iter().any(|k| k == "2025-02") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    check(
+        "token signed with 2025-02 (after the refresh)",
+        &verifier,
+        &token_b,
+    );
     check("token signed with 2025-01", &verifier, &token_a);
 
     // Step 2: the old key is retired. Once the service refreshes (a background refresher, the
@@ -71,6 +92,7 @@ fn main() -> Result<()> {
         server.requests.load(Ordering::SeqCst),
         jwks.key_ids()
     );
+    refresher.stop();
     Ok(())
 }
 

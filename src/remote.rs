@@ -82,19 +82,18 @@ where
 /// # Refresh
 ///
 /// [`KeyProvider::key`] is synchronous, and a verifying thread never waits for another thread's
-/// fetch. A fetch happens:
+/// fetch. By default **no verification ever waits on the network**: lookups answer from the
+/// cached set, and fetches happen
 ///
-/// - when a lookup finds the cached set older than its max age: the thread that finds it fetches,
-///   and uses the new set if the fetch succeeds (the old one otherwise);
-/// - when a token names a `kid` the set does not hold: the thread that sees it fetches, then looks
-///   again;
-/// - when you call [`refresh_now`](Self::refresh_now), or [`refresh_if_due`](Self::refresh_if_due)
-///   (for instance from [`spawn_refresher`](Self::spawn_refresher), which refreshes ahead of expiry
-///   so verifying threads rarely fetch at all).
+/// - when you call [`refresh_now`](Self::refresh_now) (do so at start-up, before serving), or
+///   [`refresh_if_due`](Self::refresh_if_due);
+/// - on the background thread of [`spawn_refresher`](Self::spawn_refresher), which refreshes ahead
+///   of expiry, and which a lookup wakes early when it finds the set expired or meets a `kid` the
+///   set does not hold (the lookup itself answers from the cache: `key_not_found` for that kid
+///   until the refresher has fetched).
 ///
-/// With [`without_lookup_fetches`](Self::without_lookup_fetches), lookups never fetch: where they
-/// would have, they wake the background refresher instead, so no verification ever waits on the
-/// network.
+/// Where no background thread can run, [`with_lookup_fetches`](Self::with_lookup_fetches) makes
+/// the thread that finds the set expired, or a `kid` unknown, fetch itself instead.
 ///
 /// Automatic fetches are rate limited: at most one starts per cooldown (default 30 s), however
 /// many unknown `kid`s arrive, so tokens with made-up `kid`s cannot flood the issuer. Only one
@@ -253,7 +252,7 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
             next_attempt: AtomicU64::new(0),
             fetching: Mutex::new(()),
             last_error: Mutex::new(None),
-            lookup_fetches: true,
+            lookup_fetches: false,
             wake: Arc::default(),
         }
     }
@@ -306,14 +305,17 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
         self
     }
 
-    /// Lookups never fetch. A lookup that finds the set expired, or a `kid` unknown, once the
-    /// cooldown has passed, wakes the threads of [`spawn_refresher`](Self::spawn_refresher)
-    /// instead, and answers from the cached set. Use this with a refresher (and
-    /// [`refresh_now`](Self::refresh_now) at start-up) when no verification may wait on the
-    /// network; without one, the set is fetched only when you call for it.
+    /// Lets lookups fetch: the thread that finds the set expired, or a `kid` unknown (once the
+    /// cooldown has passed), fetches the set itself and then answers; other threads keep using
+    /// the cached set meanwhile.
+    ///
+    /// # Security
+    /// The verification that triggers a fetch waits on the network for as long as the fetcher
+    /// takes, so give the fetcher a short timeout. By default lookups never fetch and wake the
+    /// background refresher instead; prefer that wherever a thread can run.
     #[must_use]
-    pub fn without_lookup_fetches(mut self) -> Self {
-        self.lookup_fetches = false;
+    pub fn with_lookup_fetches(mut self) -> Self {
+        self.lookup_fetches = true;
         self
     }
 
@@ -377,7 +379,7 @@ impl<F: JwksFetcher> RemoteJwkSet<F> {
     /// Starts a thread that calls [`refresh_if_due`](Self::refresh_if_due) now and then every
     /// `period`, so that the set is refreshed ahead of expiry and verifying threads rarely fetch;
     /// it also fetches (within the cooldown) as soon as a lookup asks, in the mode of
-    /// [`without_lookup_fetches`](Self::without_lookup_fetches). The thread stops when the
+    /// the default mode, where lookups never fetch. The thread stops when the
     /// returned [`Refresher`] is dropped or stopped, or at its next round once the set is dropped
     /// (it holds no strong reference to the set).
     ///

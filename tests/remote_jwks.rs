@@ -142,7 +142,9 @@ impl JwksFetcher for Source {
 
 fn remote(source: Source) -> (RemoteJwkSet<Source>, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::at(T0));
-    let set = RemoteJwkSet::new(source).with_clock(Arc::clone(&clock));
+    let set = RemoteJwkSet::new(source)
+        .with_clock(Arc::clone(&clock))
+        .with_lookup_fetches();
     (set, clock)
 }
 
@@ -362,6 +364,7 @@ fn the_source_max_age_is_used_within_bounds() {
     // Within the bounds the source's value is used as given; bounds and default are settable.
     let clock = Arc::new(FixedClock::at(T0));
     let jwks = RemoteJwkSet::new(Source::serving(body.clone()))
+        .with_lookup_fetches()
         .with_clock(Arc::clone(&clock))
         .with_max_age_bounds(Duration::from_secs(5), Duration::from_secs(100))
         .with_default_max_age(Duration::from_secs(40))
@@ -413,13 +416,11 @@ fn refresh_if_due_and_the_background_refresher() {
 }
 
 #[test]
-fn without_lookup_fetches_lookups_wake_the_refresher_instead() {
+fn by_default_lookups_never_fetch_they_wake_the_refresher() {
     let (a, b) = (ed(1, "a"), ed(2, "b"));
     let clock = Arc::new(FixedClock::at(T0));
     let jwks = Arc::new(
-        RemoteJwkSet::new(Source::serving(document(&[a.jwk()])))
-            .with_clock(Arc::clone(&clock))
-            .without_lookup_fetches(),
+        RemoteJwkSet::new(Source::serving(document(&[a.jwk()]))).with_clock(Arc::clone(&clock)),
     );
     // Waits (with no time limit on success) for what the woken refresher must bring about.
     let wait_until = |done: &dyn Fn() -> bool| {
@@ -531,6 +532,7 @@ fn the_stale_limit_is_settable_and_a_first_load_failure_fails_closed() {
     source.fail("dns");
     let clock = Arc::new(FixedClock::at(T0));
     let jwks = RemoteJwkSet::new(source)
+        .with_lookup_fetches()
         .with_clock(Arc::clone(&clock))
         .with_max_stale(Duration::from_secs(60));
     let err = verify(&jwks, &a.token()).unwrap_err();
