@@ -320,7 +320,8 @@ impl<'a, S: Signer, C: Clock, T: Serialize + ?Sized> TokenBuilder<'a, S, C, T> {
 
     fn sign_inner(self, custom_has_aud: bool) -> Result<String, Error> {
         let issuer = self.issuer;
-        let now = issuer.clock.now();
+        // Whole seconds: fractional dates are valid JSON numeric dates, but some verifiers refuse them.
+        let now = NumericDate::clamped(issuer.clock.now().as_secs());
         let lifetime = self.lifetime.unwrap_or(issuer.lifetime);
         let aud = if custom_has_aud {
             None

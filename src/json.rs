@@ -45,10 +45,12 @@ impl<'de> de::Deserialize<'de> for CowStr<'de> {
     }
 }
 
-/// Member names seen so far in one object. Linear scan while small, a hash set beyond that, so
-/// that a pathological object with many members costs linear time.
+/// Member names seen so far in one object. A linear scan of an inline array while small (no
+/// allocation for ordinary tokens), a hash set beyond that, so that a pathological object with
+/// many members still costs linear time.
 pub(crate) struct SeenKeys<'de> {
-    small: Vec<Cow<'de, str>>,
+    small: [Cow<'de, str>; SMALL_KEYS],
+    len: usize,
     large: Option<HashSet<Cow<'de, str>>>,
 }
 
@@ -57,26 +59,28 @@ const SMALL_KEYS: usize = 16;
 impl<'de> SeenKeys<'de> {
     pub(crate) fn new() -> Self {
         SeenKeys {
-            small: Vec::new(),
+            small: Default::default(),
+            len: 0,
             large: None,
         }
     }
 
     /// Records `key`; false if it was already seen.
+    #[allow(clippy::ptr_arg)] // the key is cloned as a `Cow`, keeping borrowed keys borrowed
     pub(crate) fn insert(&mut self, key: &Cow<'de, str>) -> bool {
         if let Some(set) = &mut self.large {
             return set.insert(key.clone());
         }
-        if self.small.iter().any(|k| k == key) {
+        let seen = self.small.get(..self.len).unwrap_or_default();
+        if seen.iter().any(|k| k == key) {
             return false;
         }
-        if self.small.len() < SMALL_KEYS {
-            if self.small.capacity() == 0 {
-                self.small.reserve_exact(SMALL_KEYS);
-            }
-            self.small.push(key.clone());
+        if let Some(slot) = self.small.get_mut(self.len) {
+            *slot = key.clone();
+            self.len += 1;
         } else {
-            let mut set: HashSet<Cow<'de, str>> = self.small.drain(..).collect();
+            let mut set: HashSet<Cow<'de, str>> =
+                self.small.iter_mut().map(std::mem::take).collect();
             set.insert(key.clone());
             self.large = Some(set);
         }
@@ -112,11 +116,15 @@ pub(crate) fn parse_header(json: &str) -> Result<RawHeader<'_>, Error> {
     });
     let header = match (parsed, outcome) {
         (_, Some(err)) => return Err(err),
-        (Err(e), None) => return Err(json_error("header", &e)),
+        (Err(e), None) => return Err(malformed_header(&e)),
         (Ok(h), None) => h,
     };
-    de.end().map_err(|e| json_error("header", &e))?;
+    de.end().map_err(|e| malformed_header(&e))?;
     Ok(header)
+}
+
+fn malformed_header(e: &serde_json::Error) -> Error {
+    Error::Malformed(format!("header is not a valid JSON object: {e}").into())
 }
 
 struct HeaderVisitor<'o> {
@@ -374,6 +382,12 @@ pub(crate) fn decode_claims<'de, T: de::DeserializeOwned>(
     json: &'de str,
     sink: &mut ClaimsSink<'de, '_>,
 ) -> Result<T, Error> {
+    if !json
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+    {
+        return Err(Error::malformed("claims are not a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     let result = T::deserialize(Tee {
         inner: &mut de,
@@ -414,10 +428,43 @@ impl<'de> Deserializer<'de> for Tee<'_, '_, 'de, '_> {
         visitor.visit_newtype_struct(self)
     }
 
+    /// `()` (and unit structs) take no custom claims: the object is still read through the tee
+    /// in full, then the unit is produced.
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.inner.deserialize_map(TeeVisitor {
+            visitor: UnitAfterMap(visitor),
+            sink: self.sink,
+        })
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_unit(visitor)
+    }
+
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple
+        bytes byte_buf seq tuple
         tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// Reads a whole map, then gives the inner visitor a unit.
+struct UnitAfterMap<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for UnitAfterMap<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        self.0.visit_unit()
     }
 }
 
@@ -615,5 +662,97 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, '_, A> {
 
     fn size_hint(&self) -> Option<usize> {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_keys_across_the_inline_limit() {
+        for n in [1, SMALL_KEYS - 1, SMALL_KEYS, SMALL_KEYS + 1, 200] {
+            let names: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            let mut seen = SeenKeys::new();
+            for name in &names {
+                assert!(seen.insert(&Cow::Borrowed(name.as_str())), "{n}: {name}");
+            }
+            for name in &names {
+                assert!(!seen.insert(&Cow::Owned(name.clone())), "{n}: {name} again");
+            }
+            assert!(seen.insert(&Cow::Borrowed("fresh")));
+        }
+    }
+
+    #[test]
+    fn header_fields() {
+        let h = parse_header(r#"{"typ":"at+jwt","alg":"ES256","kid":"a\"b","x":[{}]}"#).unwrap();
+        assert_eq!(h.alg, Algorithm::ES256);
+        assert_eq!(h.kid.as_deref(), Some("a\"b"));
+        assert!(
+            matches!(h.kid, Some(Cow::Owned(_))),
+            "escaped strings are owned"
+        );
+        assert!(matches!(h.typ, Some(Cow::Borrowed("at+jwt"))));
+        assert_eq!(
+            parse_header(r#"{"kid":"k"}"#).err().map(|e| e.kind()),
+            Some(crate::ErrorKind::Malformed)
+        );
+    }
+
+    #[test]
+    fn claims_tee_feeds_registered_claims_to_the_callers_type() {
+        #[derive(serde::Deserialize)]
+        struct Mine {
+            sub: String,
+            exp: u64,
+            aud: Vec<String>,
+            extra: bool,
+        }
+        let json = r#"{"sub":"alice","exp":1700000000,"aud":["a","b"],"extra":true,"iat":1.5}"#;
+        let mut observer = |_: usize, _: &serde_json::Value| {};
+        let mut sink = ClaimsSink::new(&[], &mut observer);
+        let mine: Mine = decode_claims(json, &mut sink).unwrap();
+        let found = sink.into_found();
+        assert_eq!(
+            (mine.sub.as_str(), mine.exp, mine.extra),
+            ("alice", 1_700_000_000, true)
+        );
+        assert_eq!(mine.aud, ["a", "b"]);
+        assert_eq!(found.sub.as_deref(), Some("alice"));
+        assert_eq!(found.iat.map(|d| d.subsec_nanos()), Some(500_000_000));
+        assert_eq!(found.aud.as_ref().map(|a| a.as_slice().len()), Some(2));
+    }
+
+    #[test]
+    fn unit_reads_the_whole_object() {
+        let mut observer = |_: usize, _: &serde_json::Value| {};
+        let mut sink = ClaimsSink::new(&[], &mut observer);
+        decode_claims::<()>(r#"{"sub":"a","x":[1,{"y":2}],"exp":5}"#, &mut sink).unwrap();
+        let found = sink.into_found();
+        assert_eq!(found.sub.as_deref(), Some("a"));
+        assert_eq!(found.exp.map(crate::NumericDate::as_secs), Some(5));
+        let mut observer = |_: usize, _: &serde_json::Value| {};
+        let mut sink = ClaimsSink::new(&[], &mut observer);
+        let dup = decode_claims::<()>(r#"{"sub":"a","sub":"b"}"#, &mut sink);
+        assert_eq!(
+            dup.err().map(|e| e.kind()),
+            Some(crate::ErrorKind::Malformed)
+        );
+    }
+
+    #[test]
+    fn watched_claims_are_observed_once_with_their_values() {
+        let names: Vec<Box<str>> = vec!["role".into(), "sub".into(), "absent".into()];
+        let mut seen = Vec::new();
+        let mut observer = |i: usize, v: &serde_json::Value| seen.push((i, v.clone()));
+        let mut sink = ClaimsSink::new(&names, &mut observer);
+        let _: serde::de::IgnoredAny =
+            decode_claims(r#"{"role":["x"],"sub":"bob","other":1}"#, &mut sink).unwrap();
+        drop(sink);
+        assert_eq!(
+            seen,
+            [(0, serde_json::json!(["x"])), (1, serde_json::json!("bob"))]
+        );
     }
 }

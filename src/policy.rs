@@ -286,7 +286,8 @@ impl Policy {
     }
 
     /// Requires the OAuth `scope` claim (a space-delimited string, RFC 8693 §4.2) to contain every
-    /// one of `scopes`.
+    /// one of `scopes`; a token lacking one is `insufficient_scope` (HTTP 403), one without the
+    /// claim `missing_claim`.
     #[must_use]
     pub fn require_scopes<S: Into<String>>(self, scopes: impl IntoIterator<Item = S>) -> Self {
         self.require_scopes_in("scope", scopes)
@@ -556,6 +557,8 @@ fn check_value(name: &str, check: &ValueCheck, value: &Value) -> Result<(), Erro
     };
     if ok {
         Ok(())
+    } else if let ValueCheck::Scopes(_) = check {
+        Err(Error::InsufficientScope(name.to_owned().into()))
     } else {
         Err(Error::InvalidClaim {
             claim: name.to_owned().into(),

@@ -51,7 +51,8 @@ pub(crate) fn split(token: &str, limit: usize) -> Result<Parts<'_>, Error> {
 
 /// Decodes header and payload into one buffer; returns it with the header's length.
 pub(crate) fn decode_parts(parts: &Parts<'_>) -> Result<(Vec<u8>, usize), Error> {
-    let mut buf = Vec::with_capacity((parts.header.len() + parts.payload.len()) / 4 * 3 + 4);
+    let mut buf =
+        Vec::with_capacity(decoded_len(parts.header.len()) + decoded_len(parts.payload.len()));
     base64url::decode_into(parts.header.as_bytes(), &mut buf)
         .ok_or_else(|| Error::malformed("header is not strict base64url"))?;
     let header_len = buf.len();
@@ -60,12 +61,21 @@ pub(crate) fn decode_parts(parts: &Parts<'_>) -> Result<(Vec<u8>, usize), Error>
     Ok((buf, header_len))
 }
 
-/// Largest signature accepted: an RSA-8192 signature.
-pub(crate) const MAX_SIGNATURE_LEN: usize = 1024;
+/// The length of the data that `n` characters of unpadded base64url decode to.
+fn decoded_len(n: usize) -> usize {
+    n / 4 * 3 + (n % 4).saturating_sub(1)
+}
 
-/// Decodes the signature into `out`, returning its length.
+/// Largest signature accepted: an RSA-8192 signature.
+pub(crate) const MAX_RSA_SIGNATURE_LEN: usize = 1024;
+
+/// Largest signature of the other families: ES384 (96 bytes).
+pub(crate) const MAX_OTHER_SIGNATURE_LEN: usize = 96;
+
+/// Decodes the signature into `out`, returning its length. A signature longer than `out` cannot
+/// be valid for the algorithm and is `invalid_signature` without being decoded.
 pub(crate) fn decode_signature(parts: &Parts<'_>, out: &mut [u8]) -> Result<usize, Error> {
-    if parts.signature.len() > MAX_SIGNATURE_LEN / 3 * 4 + 4 {
+    if decoded_len(parts.signature.len()) > out.len() {
         return Err(Error::InvalidSignature);
     }
     base64url::decode_to_slice(parts.signature.as_bytes(), out)
@@ -84,10 +94,10 @@ impl Text {
     pub(crate) fn of(buf: &str, s: Cow<'_, str>) -> Text {
         if let Cow::Borrowed(b) = &s {
             let start = (b.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
-            if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(start + b.len())) {
-                if (end as usize) <= buf.len() {
-                    return Text::Span(start, end);
-                }
+            if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(start + b.len()))
+                && (end as usize) <= buf.len()
+            {
+                return Text::Span(start, end);
             }
         }
         Text::Owned(s.into_owned().into_boxed_str())
@@ -139,7 +149,7 @@ impl AudText {
 /// # Ok::<(), tessera::Error>(())
 /// ```
 pub struct Verified<T> {
-    pub(crate) buf: Box<str>,
+    pub(crate) buf: String,
     pub(crate) header_len: usize,
     pub(crate) alg: Algorithm,
     pub(crate) kid: Option<Text>,
@@ -411,4 +421,32 @@ fn object(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, Erro
     let mut observer = |_: usize, _: &serde_json::Value| {};
     let mut sink = crate::json::ClaimsSink::new(&[], &mut observer);
     crate::json::decode_claims(text, &mut sink)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_length_matches_the_decoder() {
+        for len in 0..50usize {
+            let data = vec![0xA5u8; len];
+            let encoded = base64url::encode(&data);
+            assert_eq!(decoded_len(encoded.len()), len);
+        }
+    }
+
+    #[test]
+    fn split_rules() {
+        assert!(split("a.b.c", 100).is_ok());
+        assert!(split("a..c", 100).is_ok());
+        assert!(split("a.b.", 100).is_ok());
+        for bad in ["", "a", "a.b", "a.b.c.d", ".b.c", "a.b.c.d.e"] {
+            assert!(split(bad, 100).is_err(), "{bad}");
+        }
+        assert!(matches!(
+            split("a.b.c", 4),
+            Err(Error::TooLarge { size: 5, limit: 4 })
+        ));
+    }
 }

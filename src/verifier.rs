@@ -8,8 +8,8 @@ use crate::json::{self, AudValue, ClaimsSink, Found};
 use crate::policy::WatchState;
 use crate::token::{self, AudText, Text, Verified, VerifiedJws};
 use crate::{
-    Clock, Error, KeyProvider, KeyRequest, NoRevocation, NumericDate, Policy, Revocation,
-    SystemClock, TokenFacts,
+    Clock, Error, KeyFamily, KeyProvider, KeyRequest, NoRevocation, NumericDate, Policy,
+    Revocation, SystemClock, TokenFacts,
 };
 
 /// What the verifier knows about the request a token came with.
@@ -114,9 +114,10 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
         &self.clock
     }
 
-    /// Verifies a compact JWT and decodes its claims as `T` (any `DeserializeOwned` type that
-    /// reads a JSON object: your struct, a map, `serde_json::Value`, or `()`... use
-    /// [`serde::de::IgnoredAny`] to keep only the registered claims).
+    /// Verifies a compact JWT and decodes its claims as `T`: any `DeserializeOwned` type that
+    /// reads a JSON object (your struct, a map, `serde_json::Value`), or `()` to keep only the
+    /// registered claims. Registered claims are available from [`Verified`]'s accessors whatever
+    /// `T` is, and are also given to `T` if it has fields of those names.
     ///
     /// # Errors
     /// Any [`Error`] kind of the verify path; see [`ErrorKind`](crate::ErrorKind).
@@ -187,7 +188,7 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
         let (alg, exp, nbf, iat, auth_time) =
             (header.alg, found.exp, found.nbf, found.iat, found.auth_time);
         Ok(Verified {
-            buf: buf.into_boxed_str(),
+            buf,
             header_len,
             alg,
             kid,
@@ -236,10 +237,16 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
             return Err(Error::AlgorithmNotAllowed(alg));
         }
         let key = self.keys.key(&KeyRequest::new(alg, kid))?;
-        let mut sig = [0u8; token::MAX_SIGNATURE_LEN];
-        let len = token::decode_signature(parts, &mut sig)?;
-        let sig = sig.get(..len).ok_or(Error::InvalidSignature)?;
-        key.verify_signature(alg, parts.signing_input.as_bytes(), sig)
+        let input = parts.signing_input.as_bytes();
+        if alg.family() == KeyFamily::Rsa {
+            let mut sig = [0u8; token::MAX_RSA_SIGNATURE_LEN];
+            let len = token::decode_signature(parts, &mut sig)?;
+            key.verify_signature(alg, input, sig.get(..len).unwrap_or_default())
+        } else {
+            let mut sig = [0u8; token::MAX_OTHER_SIGNATURE_LEN];
+            let len = token::decode_signature(parts, &mut sig)?;
+            key.verify_signature(alg, input, sig.get(..len).unwrap_or_default())
+        }
     }
 }
 
@@ -253,15 +260,15 @@ fn check_registered(policy: &Policy, found: &Found<'_>, now: NumericDate) -> Res
         None if policy.require_exp => return Err(Error::MissingClaim("exp".into())),
         _ => {}
     }
-    if let Some(nbf) = found.nbf {
-        if now < nbf.add_secs(-leeway) {
-            return Err(Error::NotYetValid { nbf: nbf.as_secs() });
-        }
+    if let Some(nbf) = found.nbf
+        && now < nbf.add_secs(-leeway)
+    {
+        return Err(Error::NotYetValid { nbf: nbf.as_secs() });
     }
-    if let Some(iat) = found.iat {
-        if iat > now.add_secs(leeway) {
-            return Err(Error::IssuedInFuture { iat: iat.as_secs() });
-        }
+    if let Some(iat) = found.iat
+        && iat > now.add_secs(leeway)
+    {
+        return Err(Error::IssuedInFuture { iat: iat.as_secs() });
     }
     if let Some(max) = policy.max_lifetime {
         let iat = found.iat.ok_or(Error::MissingClaim("iat".into()))?;
@@ -286,10 +293,10 @@ fn check_registered(policy: &Policy, found: &Found<'_>, now: NumericDate) -> Res
         }
     }
     policy.audience_matches(found.aud.as_ref().map(AudValue::as_slice))?;
-    if let Some(want) = &policy.subject {
-        if found.sub.as_deref() != Some(&**want) {
-            return Err(Error::InvalidSubject);
-        }
+    if let Some(want) = &policy.subject
+        && found.sub.as_deref() != Some(&**want)
+    {
+        return Err(Error::InvalidSubject);
     }
     if policy.require_jti && found.jti.is_none() {
         return Err(Error::MissingClaim("jti".into()));

@@ -336,10 +336,10 @@ fn pss_parameters(content: &[u8]) -> Result<Algorithm, Error> {
             Some(inner) => der::read_all(inner, der::small_unsigned)?,
             None => 20,
         };
-        if let Some(inner) = r.optional(der::CONTEXT_3)? {
-            if der::read_all(inner, der::small_unsigned)? != 1 {
-                return Err(refuse("unsupported RSASSA-PSS trailer field"));
-            }
+        if let Some(inner) = r.optional(der::CONTEXT_3)?
+            && der::read_all(inner, der::small_unsigned)? != 1
+        {
+            return Err(refuse("unsupported RSASSA-PSS trailer field"));
         }
         match (hash, mgf_hash, salt_len) {
             (Hash::Sha256, Hash::Sha256, 32) => Ok(Algorithm::PS256),

@@ -346,7 +346,7 @@ impl VerifyingKey {
             "oct" => {
                 let meta = meta_from_jwk(jwk, KeyFamily::Hmac, "verify")?;
                 return Ok(VerifyingKey::new(
-                    PublicKind::Hmac(hmac_from_jwk(jwk, &meta)?),
+                    PublicKind::Hmac(Box::new(hmac_from_jwk(jwk, &meta)?)),
                     meta,
                 ));
             }
@@ -475,7 +475,7 @@ impl SigningKey {
     pub fn to_jwk(&self) -> Jwk {
         let b64 = |bytes: &[u8]| Some(base64url::encode(bytes));
         let mut jwk = match &self.kind {
-            PrivateKind::Hmac(h) => public_jwk(&PublicKind::Hmac(h.clone())),
+            PrivateKind::Hmac(h) => public_jwk(&PublicKind::Hmac(Box::new(h.clone()))),
             PrivateKind::Rsa(k) => {
                 let [d, p, q, dp, dq, qi] = k.private_parts();
                 Jwk {

@@ -90,6 +90,11 @@ impl KeyMeta {
                 format!("{alg} does not fit a {family:?} key").into(),
             ));
         }
+        if let Some(bound) = self.alg.filter(|bound| *bound != alg) {
+            return Err(Error::InvalidKey(
+                format!("the key is already bound to {bound}").into(),
+            ));
+        }
         if self.pss_only && !is_pss(alg) {
             return Err(Error::InvalidKey(
                 format!("{alg} does not fit an RSASSA-PSS key").into(),
@@ -132,7 +137,8 @@ impl KeyMeta {
 
 #[derive(Clone)]
 enum PublicKind {
-    Hmac(HmacKey),
+    /// Boxed: the three prepared ring HMAC keys are large.
+    Hmac(Box<HmacKey>),
     Rsa(RsaPublicKey),
     Ec(EcPublicKey),
     Ed25519(Ed25519PublicKey),
@@ -224,7 +230,7 @@ impl VerifyingKey {
     /// is longer than 1024 bytes.
     pub fn hmac(secret: &[u8]) -> Result<Self, Error> {
         Ok(VerifyingKey::new(
-            PublicKind::Hmac(HmacKey::new(secret)?),
+            PublicKind::Hmac(Box::new(HmacKey::new(secret)?)),
             KeyMeta::default(),
         ))
     }
@@ -396,8 +402,9 @@ impl VerifyingKey {
     /// Binds the key to one algorithm of its family.
     ///
     /// # Errors
-    /// [`Error::InvalidKey`] if the algorithm is of another family (or is PKCS#1 v1.5 for an
-    /// RSASSA-PSS key); [`Error::WeakKey`] if an HMAC secret is shorter than the algorithm's hash
+    /// [`Error::InvalidKey`] if the algorithm is of another family, is PKCS#1 v1.5 for an
+    /// RSASSA-PSS key, or differs from the algorithm the key is already bound to (by a JWK's
+    /// `alg`, RSASSA-PSS parameters or an earlier call); [`Error::WeakKey`] if an HMAC secret is shorter than the algorithm's hash
     /// output.
     pub fn with_algorithm(mut self, alg: Algorithm) -> Result<Self, Error> {
         self.meta.check_binding(self.family(), alg)?;
@@ -621,7 +628,8 @@ impl SigningKey {
         self.kind.family()
     }
 
-    /// The algorithm this key signs with: the bound one, or its family's default.
+    /// The algorithm this key signs with: the bound one, or its family's default (PS256 for an
+    /// RSASSA-PSS key whose encoding names no parameters).
     pub fn algorithm(&self) -> Algorithm {
         self.meta.alg.unwrap_or_else(|| {
             if self.meta.pss_only {
@@ -661,7 +669,7 @@ impl SigningKey {
     /// `alg` and restrictions.
     pub fn verifying_key(&self) -> VerifyingKey {
         let kind = match &self.kind {
-            PrivateKind::Hmac(h) => PublicKind::Hmac(h.clone()),
+            PrivateKind::Hmac(h) => PublicKind::Hmac(Box::new(h.clone())),
             PrivateKind::Rsa(k) => PublicKind::Rsa(k.public().clone()),
             PrivateKind::Ec(k) => PublicKind::Ec(k.public().clone()),
             PrivateKind::Ed25519(k) => PublicKind::Ed25519(k.public().clone()),

@@ -6,28 +6,43 @@ use crate::base64url;
 /// The SHA-256 thumbprint of a key: the hash of its required JWK members, in lexicographic
 /// order, as JSON without whitespace. Member values are base64url text and need no escaping.
 fn thumbprint(kind: &PublicKind) -> String {
-    let b64 = base64url::encode;
-    let json = match kind {
-        PublicKind::Hmac(h) => format!(r#"{{"k":"{}","kty":"oct"}}"#, b64(h.secret())),
-        PublicKind::Rsa(k) => format!(
-            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
-            b64(k.e()),
-            b64(k.n())
-        ),
-        PublicKind::Ec(k) => format!(
-            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-            k.curve().jwk_name(),
-            b64(k.x()),
-            b64(k.y())
-        ),
-        PublicKind::Ed25519(k) => {
-            format!(
-                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
-                b64(k.bytes())
-            )
-        }
+    /// A member value: fixed text, or bytes written as base64url.
+    enum V<'a> {
+        Text(&'a str),
+        Bytes(&'a [u8]),
+    }
+    let members: &[(&str, V<'_>)] = match kind {
+        PublicKind::Hmac(h) => &[("k", V::Bytes(h.secret())), ("kty", V::Text("oct"))],
+        PublicKind::Rsa(k) => &[
+            ("e", V::Bytes(k.e())),
+            ("kty", V::Text("RSA")),
+            ("n", V::Bytes(k.n())),
+        ],
+        PublicKind::Ec(k) => &[
+            ("crv", V::Text(k.curve().jwk_name())),
+            ("kty", V::Text("EC")),
+            ("x", V::Bytes(k.x())),
+            ("y", V::Bytes(k.y())),
+        ],
+        PublicKind::Ed25519(k) => &[
+            ("crv", V::Text("Ed25519")),
+            ("kty", V::Text("OKP")),
+            ("x", V::Bytes(k.bytes())),
+        ],
     };
-    b64(ring::digest::digest(&ring::digest::SHA256, json.as_bytes()).as_ref())
+    let mut json = String::with_capacity(1200);
+    for (i, (name, value)) in members.iter().enumerate() {
+        json.push_str(if i == 0 { "{\"" } else { ",\"" });
+        json.push_str(name);
+        json.push_str("\":\"");
+        match value {
+            V::Text(text) => json.push_str(text),
+            V::Bytes(bytes) => base64url::encode_into(bytes, &mut json),
+        }
+        json.push('"');
+    }
+    json.push('}');
+    base64url::encode(ring::digest::digest(&ring::digest::SHA256, json.as_bytes()).as_ref())
 }
 
 impl VerifyingKey {
