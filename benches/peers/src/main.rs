@@ -85,7 +85,32 @@ struct Config {
     throughput_time: Duration,
 }
 
+/// `--profile LIBRARY-PREFIX verify|sign N`: runs one library's HS256 operation N times and
+/// nothing else, for `valgrind --tool=callgrind`.
+fn profile(args: &[String]) {
+    let (lib, op, n) = (&args[0], &args[1], args[2].parse::<u64>().expect("count"));
+    jsonwebtoken_peer::install_provider();
+    let peers = peers_for(Alg::HS256);
+    let peer = peers
+        .iter()
+        .find(|p| p.name().starts_with(lib.as_str()))
+        .expect("library name");
+    let token = peers[0].sign();
+    for _ in 0..n {
+        if op == "sign" {
+            black_box(peer.sign());
+        } else {
+            black_box(peer.verify(black_box(&token)).is_ok());
+        }
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        profile(&args[i + 1..]);
+        return;
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     let config = if quick {
         Config {
