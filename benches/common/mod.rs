@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tessera::{Algorithm, Clock, Issuer, KeyFamily, NumericDate, Policy, SigningKey};
+use tessera::{Algorithm, Issuer, KeyFamily, Policy, SigningKey};
 
 /// The issuer every benchmark token names.
 pub(crate) const ISSUER: &str = "https://auth.example.com";
@@ -91,21 +91,9 @@ pub(crate) fn signing_key(alg: Algorithm) -> SigningKey {
     key.with_algorithm(alg).expect("algorithm fits the key")
 }
 
-/// The system clock in whole seconds: `SystemClock` has sub-second precision, and an issuer
-/// using it writes fractional `iat`/`nbf`/`exp`, which RFC 7519 allows but many verifiers refuse.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WholeSeconds;
-
-impl Clock for WholeSeconds {
-    fn now(&self) -> NumericDate {
-        NumericDate::from_secs(NumericDate::now().as_secs()).unwrap_or(NumericDate::EPOCH)
-    }
-}
-
 /// An issuer of typical tokens, valid for a day (so a benchmark run never sees one expire).
-pub(crate) fn issuer(key: &SigningKey) -> Issuer<&SigningKey, WholeSeconds> {
+pub(crate) fn issuer(key: &SigningKey) -> Issuer<&SigningKey> {
     Issuer::new(key)
-        .with_clock(WholeSeconds)
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .lifetime(Duration::from_secs(24 * 3600))

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tessera::{
-    Algorithm, Clock, Issuer, NumericDate, Policy, SigningKey, Verified, Verifier, VerifyingKey,
-};
+use tessera::{Algorithm, Issuer, Policy, SigningKey, Verified, Verifier, VerifyingKey};
 
 use crate::{Alg, Peer};
 
@@ -24,19 +22,9 @@ struct AppClaimsOut<'a> {
     scope: &'a str,
 }
 
-/// The system clock in whole seconds. With `SystemClock` the issuer writes fractional
-/// `iat`/`nbf`/`exp` (e.g. `1795944675.6091766`), which jsonwebtoken and the floor refuse.
-struct WholeSeconds;
-
-impl Clock for WholeSeconds {
-    fn now(&self) -> NumericDate {
-        NumericDate::from_secs(NumericDate::now().as_secs()).unwrap_or(NumericDate::EPOCH)
-    }
-}
-
 pub struct Tessera {
     verifier: Verifier<VerifyingKey>,
-    issuer: Issuer<SigningKey, WholeSeconds>,
+    issuer: Issuer<SigningKey>,
 }
 
 impl Tessera {
@@ -63,7 +51,6 @@ impl Tessera {
                 .audience(crate::AUDIENCE),
         );
         let issuer = Issuer::new(key)
-            .with_clock(WholeSeconds)
             .issuer(crate::ISSUER)
             .audience(crate::AUDIENCE)
             .lifetime(Duration::from_secs(crate::LIFETIME));
