@@ -211,23 +211,68 @@ pub fn sign_for_fuzzing(token: &FuzzToken, key: &SigningKey) -> std::result::Res
     Ok(out)
 }
 
-/// A fixed, well-known key of `family` for fuzzing and tests. Never use it for anything else: its
-/// secret is published in this crate's source.
+/// A fixed, well-known key of `family` for fuzzing and tests: an HMAC secret of 64 bytes (enough
+/// for HS512), RSA-2048, P-256, P-384 or Ed25519. Never use it for anything else: its private
+/// part is published in this crate's source.
 ///
 /// # Errors
-/// [`Error::InvalidKey`] for a family this build cannot make a key for.
+/// None in practice; the keys are fixed and valid ([`Error::InvalidKey`] if one failed to parse).
 pub fn fuzzing_key(family: KeyFamily) -> std::result::Result<SigningKey, Error> {
     match family {
         KeyFamily::Hmac => SigningKey::hmac(&FUZZ_HMAC_SECRET),
-        other => Err(Error::InvalidKey(
-            format!("no fuzzing key for the {other:?} family").into(),
-        )),
+        KeyFamily::Rsa => SigningKey::from_pem(FUZZ_RSA_2048),
+        KeyFamily::EcP256 => SigningKey::from_pem(FUZZ_P256),
+        KeyFamily::EcP384 => SigningKey::from_pem(FUZZ_P384),
+        KeyFamily::Ed25519 => SigningKey::from_pem(FUZZ_ED25519),
     }
 }
 
 /// 64 bytes, long enough for HS512.
-const FUZZ_HMAC_SECRET: [u8; 64] =
-    *b"tessera fuzzing key: public, for tests only, never for real use!";
+const FUZZ_HMAC_SECRET: [u8; 64] = *b"tessera fuzzing key: public, for tests only, never for real use!";
+
+// Test keys made with `openssl genpkey`; public, for fuzzing only.
+const FUZZ_RSA_2048: &str = "-----BEGIN PRIVATE KEY-----\n\
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDSAF8MTDBFEhPA\n\
+NPuwF2SwPXJZKduTfg6jZ3ttdqk2dyG/6QhGv2JK8zh8cc/ucIAQroqa/K3yP8wC\n\
+9luTNs9jdXv51ge4DZJiC3V98/Fxiq/eQSB7vsDupRyHoemDWqLlC5Ni1qmUNCPb\n\
+pbpHJW6Aie8NMc7BDIpBDGo124xWs5Hb0d3coB/M7pP9VtrOhyNW1jnaWAHS6GTx\n\
+IRItQjC8JqokybqERtjQ7kf0/pr6kmF4IGo1rBVS4NL7k7F3VF6wfMjcUFbcZ8cZ\n\
+5CMbpL4HZL/7ua7vCK6J1eMNDypkGf0s6LAWAB/Ie5gL3VEhFhLE6Nd+Fcz19hsd\n\
+hBitFleFAgMBAAECggEAMwAwlTe+pFOs1Mn5Uy2HQE8YAYQLJeGgM/qajP3bwBTE\n\
+L0usvSPXPw0dK4nnfgi37XU6R8Q0iYgJZ7HFkTXnPYgnjQg4FTDEm4edZ/Kx8UmF\n\
+hzRpa2wrBno2eNEveT1uoLJEP+WSxyG3kK1J1WQHl3OISTvOsu8093HIrJ5OkbJ3\n\
+PdQRgksXfB9cJ5L9dhTjNqgn20uyXqhQTBv69n48PEvvapMwgPheyt/buDfyLiTs\n\
+xXS4ERLvCMj2XVEv7h692JjryajuHj8G8wxIWNincOtJrWBKur35xpa1E8I4t1N+\n\
+Dga5RM/cnpfa6J7ax4wUXeXVhiuSqiTl4+PrVgbQMQKBgQD5h1hHWmFWqTiwqY1p\n\
+8W2MbUSyUEdb5UfdLaF1grW1CTHP7BJBu0lJp8puAN/PCWFnO+Wwm+m3VTR2Rf4N\n\
+m1+aHWoeI+TQi0GJb8+h7DpD+BQ6yJyLmFc1rSA47Dete2ASYANDH4tO1s6rnI5t\n\
+CH5tfrQ/yuyZ6WQeIYQdm8lucQKBgQDXcpmEhVTw89SSeiY88FCg/g/UkTnEzNcs\n\
+TmGJkx97Ia5pjTehHyfO4+91qty4bCtaeAniju45FQw1nsfEOUQLGi0CtzferkIn\n\
+5rjIPjvEiE/te58xb5aZYypqwtpeDgjAckX8gWjYvNCw1dEHoKvAkcks8ep2L18V\n\
+0Vf8Wu1sVQKBgBdpeIHxW/Kqm/QPZIJNMa8cTXbBi4B2ycBZ2K1S30OmIjNU/f2G\n\
+2gB8KsUZdeZSBf6OoyVn64zVBMAYHxcdveGS4vMDASQD/NktUXjq1iisbRF64x1B\n\
+5OTXYo+UskCns8LlmUjB++sgwnFdlgtq4ZnaaoUVwA9M06T0FhZFGKgxAoGBAI2o\n\
+gT48OLxxZhyligzZafpg8mGu11AJ65TrOICvpqxcWgR24NPk21TSVDmHDbeJD/xd\n\
+HwrDNel8aFm9O9ZOXOn73QqDE44r/72im262VLAFfKBGf0aO+3OBW3t1AQWErsZy\n\
+nIfJQvn3NDSBcf5U63kjoiYWLjZlMVz0F6kK1D89AoGBAJvnZl58zFQIQxAbzkBF\n\
+xHuiekJOQ8K+2K1aHjT00rbzUI4ngANMmb3WkiJM2ff9yiKJAqdVp4Nqc8QsQvF4\n\
+t+qtjJOnR8XGunm7Wz97d90+rmXqeCyIItTykV9CDbUXGaYgFnr2B8elt4UrkhM6\n\
+VTpBmSAWDoGRASYzHwO94KPN\n\
+-----END PRIVATE KEY-----";
+const FUZZ_P256: &str = "-----BEGIN PRIVATE KEY-----\n\
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgb+GjhpOlOlCuXC/0\n\
+GoPOZft2rGRDCAYC6aHf6+cwOfuhRANCAASYYj16MTjjd/L0AstlFE/u5Fo23bL0\n\
+MtnsiDMbfnsHTboyQWlpX3eVoWXKlQtwGGclWrth84WXk+oh5WGYUiaL\n\
+-----END PRIVATE KEY-----";
+const FUZZ_P384: &str = "-----BEGIN PRIVATE KEY-----\n\
+MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDD5hIvssKoS82y+JCbG\n\
+RCBdLI/rVCOSkDK1bRum1pdQvxUsIozCm49Vj64W0RDtkeuhZANiAARcyShNjkUj\n\
+lEZsucT4BNluqfXfTFC5PiJhT5bWQ6Cwv2dXXE6No7/BVzAxMJm3ZRgSsp2jizO3\n\
+NnUB28DnkD5lkyYGJXGg1dRjiECgu3xbkCGNQ5MMCqYf+P10F2mBfOc=\n\
+-----END PRIVATE KEY-----";
+const FUZZ_ED25519: &str = "-----BEGIN PRIVATE KEY-----\n\
+MC4CAQAwBQYDK2VwBCIEIMQ8gmNG48medn38mSgD2VY0sGqtg5t1siCd8rtig/dR\n\
+-----END PRIVATE KEY-----";
 
 #[cfg(test)]
 mod tests {
@@ -253,6 +298,23 @@ mod tests {
             assert_eq!(untrusted.payload(), parts.claims_json().as_bytes());
             // Whatever was generated, verification answers without panicking.
             let _ = verifier.verify::<serde_json::Value>(&token);
+        }
+    }
+
+    #[test]
+    fn every_family_has_a_fuzzing_key_that_signs_generated_tokens() {
+        let bytes = [0x5au8; 300];
+        let parts = FuzzToken::arbitrary(&mut Unstructured::new(&bytes)).unwrap();
+        for alg in Algorithm::ALL {
+            let key = fuzzing_key(alg.family()).unwrap();
+            let mut parts = parts.clone();
+            parts.header.alg = alg;
+            let token = sign_for_fuzzing(&parts, &key).unwrap();
+            let (input, sig) = token.rsplit_once('.').unwrap();
+            let sig = crate::base64url::decode(sig.as_bytes()).unwrap();
+            key.verifying_key()
+                .verify_signature(alg, input.as_bytes(), &sig)
+                .unwrap();
         }
     }
 
