@@ -17,7 +17,10 @@ use tessera::{
 };
 
 /// The names of the targets, as in `fuzz/Cargo.toml` and `fuzz/corpus/<name>/`.
-pub(crate) const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target's body.
+pub(crate) type Target = fn(&[u8]);
+
+pub(crate) const TARGETS: &[(&str, Target)] = &[
     ("verify", verify),
     ("untrusted", untrusted),
     ("jwk", jwk),

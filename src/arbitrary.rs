@@ -228,7 +228,8 @@ pub fn fuzzing_key(family: KeyFamily) -> std::result::Result<SigningKey, Error> 
 }
 
 /// 64 bytes, long enough for HS512.
-const FUZZ_HMAC_SECRET: [u8; 64] = *b"tessera fuzzing key: public, for tests only, never for real use!";
+const FUZZ_HMAC_SECRET: [u8; 64] =
+    *b"tessera fuzzing key: public, for tests only, never for real use!";
 
 // Test keys made with `openssl genpkey`; public, for fuzzing only.
 const FUZZ_RSA_2048: &str = "-----BEGIN PRIVATE KEY-----\n\

@@ -447,7 +447,8 @@ fn write_seed_corpora() {
             .expect("signs"),
     );
     // One field wrong at a time.
-    let mutations: [(&str, fn(&mut Vec<u8>)); 7] = [
+    type Mutation = fn(&mut Vec<u8>);
+    let mutations: [(&str, Mutation); 7] = [
         ("bad_magic", |b| b[0] = b'X'),
         ("bad_version", |b| b[4] = 2),
         ("zero_hashes", |b| b[5] = 0),
