@@ -16,22 +16,27 @@ use tessera::Verifier;
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Runs `f` `calls` times and returns the allocations and bytes per call.
-fn per_call(calls: usize, mut f: impl FnMut()) -> (f64, f64) {
+/// Runs `f` `calls` times and returns the allocations, reallocations and bytes allocated per
+/// call.
+fn per_call(calls: usize, mut f: impl FnMut()) -> (f64, f64, f64) {
     f(); // warm up: lazily initialised state is not part of a call's cost
     let region = Region::new(GLOBAL);
     for _ in 0..calls {
         f();
     }
     let stats = region.change();
+    let per = |n: usize| n as f64 / calls as f64;
     (
-        stats.allocations as f64 / calls as f64,
-        stats.bytes_allocated as f64 / calls as f64,
+        per(stats.allocations),
+        per(stats.reallocations),
+        per(stats.bytes_allocated),
     )
 }
 
-fn report(what: &str, (allocations, bytes): (f64, f64)) {
-    println!("{what}: {allocations} allocations per call ({bytes:.0} bytes)");
+fn report(what: &str, (allocations, reallocations, bytes): (f64, f64, f64)) {
+    println!(
+        "{what}: {allocations} allocations per call ({bytes:.0} bytes), {reallocations} reallocations"
+    );
 }
 
 fn main() {
