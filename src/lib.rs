@@ -28,7 +28,7 @@ pub use error::{BoxError, Error, ErrorKind};
 pub use issuer::Signer;
 pub use keys::{Jwk, JwkSet, SigningKey, VerifyingKey};
 pub use provider::{KeyHandle, KeyProvider, KeyRequest};
-pub use revocation::{NoRevocation, Revocation, TokenFacts};
 pub use revocation::{BloomCheck, BloomSnapshot, Denylist, FailOpen, OnHit, SubjectCutoff};
+pub use revocation::{NoRevocation, Revocation, TokenFacts};
 #[cfg(feature = "redis")]
 pub use revocation::{RedisRevocationStore, RedisRevocationSync, RedisSyncBuilder};

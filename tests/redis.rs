@@ -106,9 +106,13 @@ fn a_revocation_through_one_instance_is_enforced_by_another() {
     let url = redis_url();
     let prefix = unique_prefix("propagation");
     // Two service instances, each with a store (to write) and a sync (to check).
-    let store_a = RedisRevocationStore::new(&url).unwrap().with_prefix(&prefix);
+    let store_a = RedisRevocationStore::new(&url)
+        .unwrap()
+        .with_prefix(&prefix);
     let sync_a = sync(&url, &prefix);
-    let store_b = RedisRevocationStore::new(&url).unwrap().with_prefix(&prefix);
+    let store_b = RedisRevocationStore::new(&url)
+        .unwrap()
+        .with_prefix(&prefix);
     let sync_b = sync(&url, &prefix);
 
     let exp = in_secs(600);
@@ -119,7 +123,10 @@ fn a_revocation_through_one_instance_is_enforced_by_another() {
     let took = wait_for(PROPAGATION, || {
         kind(sync_b.check(&token("t-1"))) == Some(ErrorKind::Revoked)
     });
-    assert!(took.is_some(), "instance B did not enforce within {PROPAGATION:?}");
+    assert!(
+        took.is_some(),
+        "instance B did not enforce within {PROPAGATION:?}"
+    );
     eprintln!("jti revocation enforced by the other instance after {took:?}");
     assert_eq!(kind(sync_b.check(&token("t-2"))), None);
 
@@ -130,8 +137,14 @@ fn a_revocation_through_one_instance_is_enforced_by_another() {
         .revoke_subject_for_issuer("https://a.example", "bob", cutoff)
         .unwrap();
     let old = cutoff.add_secs(-1);
-    let alice_old = TokenFacts::new(now()).with_jti("a1").with_sub("alice").with_iat(old);
-    let alice_new = TokenFacts::new(now()).with_jti("a2").with_sub("alice").with_iat(cutoff);
+    let alice_old = TokenFacts::new(now())
+        .with_jti("a1")
+        .with_sub("alice")
+        .with_iat(old);
+    let alice_new = TokenFacts::new(now())
+        .with_jti("a2")
+        .with_sub("alice")
+        .with_iat(cutoff);
     let bob_a = TokenFacts::new(now())
         .with_jti("b1")
         .with_sub("bob")
@@ -205,6 +218,8 @@ fn writes_carry_a_ttl_that_ends_with_the_token_and_keep_the_later_value() {
 
 #[test]
 fn a_write_that_redis_did_not_acknowledge_is_an_error() {
+    // Fail loudly without the environment, like the other tests.
+    let _ = redis_url();
     // Nothing listens on this port (it was free a moment ago).
     let port = free_port();
     let store = RedisRevocationStore::new(&format!("redis://127.0.0.1:{port}/"))
@@ -220,7 +235,10 @@ fn a_write_that_redis_did_not_acknowledge_is_an_error() {
         .start()
         .unwrap();
     let facts = TokenFacts::new(now()).with_jti("j");
-    assert_eq!(kind(sync.check(&facts)), Some(ErrorKind::RevocationUnavailable));
+    assert_eq!(
+        kind(sync.check(&facts)),
+        Some(ErrorKind::RevocationUnavailable)
+    );
     assert_eq!(sync.staleness(), None);
 }
 
@@ -257,8 +275,12 @@ fn periodic_resync_heals_a_missed_announcement() {
 fn bloom_snapshots_travel_signed_through_redis() {
     let url = redis_url();
     let prefix = unique_prefix("bloom");
-    let key = SigningKey::hmac(&[0x42; 32]).unwrap().with_key_id("bloom-key");
-    let store = RedisRevocationStore::new(&url).unwrap().with_prefix(&prefix);
+    let key = SigningKey::hmac(&[0x42; 32])
+        .unwrap()
+        .with_key_id("bloom-key");
+    let store = RedisRevocationStore::new(&url)
+        .unwrap()
+        .with_prefix(&prefix);
     let check = Arc::new(BloomCheck::new());
     let sync = RedisRevocationSync::builder(&url)
         .prefix(&prefix)
@@ -291,7 +313,9 @@ fn bloom_snapshots_travel_signed_through_redis() {
     assert_eq!(kind(check.check(&facts("r-3"))), Some(ErrorKind::Revoked));
 
     // One signed with another key is refused, and the current one stays.
-    let other = SigningKey::hmac(&[0x24; 32]).unwrap().with_key_id("bloom-key");
+    let other = SigningKey::hmac(&[0x24; 32])
+        .unwrap()
+        .with_key_id("bloom-key");
     let forged = BloomSnapshot::build(Vec::<String>::new(), 0.001, t0.add_secs(9)).unwrap();
     store.publish_snapshot(&forged, &other).unwrap();
     assert!(
@@ -366,7 +390,14 @@ impl OwnServer {
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .arg("--dir")
             .arg(&self.dir)
-            .args(["--appendonly", "yes", "--appendfsync", "always", "--save", ""])
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
             .args(["--daemonize", "no", "--logfile", ""])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -481,7 +512,11 @@ fn a_killed_and_restarted_redis_loses_no_acknowledged_revocation() {
         .heartbeat_interval(Duration::from_millis(200))
         .start()
         .unwrap();
-    assert!(newcomer.wait_until_fresh(LONG_WAIT), "{:?}", newcomer.last_error());
+    assert!(
+        newcomer.wait_until_fresh(LONG_WAIT),
+        "{:?}",
+        newcomer.last_error()
+    );
     for jti in &jtis {
         assert!(revoked(&newcomer, jti), "{jti} was lost");
     }

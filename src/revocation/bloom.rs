@@ -5,7 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Algorithm, AlgorithmSet, Error, KeyProvider, KeyRequest, NumericDate, Signer, base64url};
+use crate::{
+    Algorithm, AlgorithmSet, Error, KeyProvider, KeyRequest, NumericDate, Signer, base64url,
+};
 
 /// The `typ` header of a signed snapshot.
 pub(crate) const SNAPSHOT_TYP: &str = "tessera-bloom+jws";
@@ -141,7 +143,9 @@ impl BloomSnapshot {
         let probes: Vec<Probe> = jtis.into_iter().map(|j| Probe::new(j.as_ref())).collect();
         let n = probes.len() as f64;
         let ln2 = std::f64::consts::LN_2;
-        let bits_f = (-n * false_positive_rate.ln() / (ln2 * ln2)).ceil().max(8.0);
+        let bits_f = (-n * false_positive_rate.ln() / (ln2 * ln2))
+            .ceil()
+            .max(8.0);
         if bits_f > (MAX_BUILD_BYTES * 8) as f64 {
             return Err(Error::TooLarge {
                 size: usize::try_from((bits_f / 8.0) as u64).unwrap_or(usize::MAX),
@@ -152,7 +156,9 @@ impl BloomSnapshot {
         let hashes = if probes.is_empty() {
             1
         } else {
-            ((bit_len as f64 / n) * ln2).round().clamp(1.0, f64::from(MAX_HASHES)) as u8
+            ((bit_len as f64 / n) * ln2)
+                .round()
+                .clamp(1.0, f64::from(MAX_HASHES)) as u8
         };
         let byte_len = usize::try_from(bit_len.div_ceil(8)).unwrap_or(usize::MAX);
         let mut snapshot = BloomSnapshot {
@@ -280,7 +286,9 @@ impl BloomSnapshot {
             return Err(Error::malformed("Bloom snapshot hash count out of range"));
         }
         if header.get(6..8) != Some([0, 0].as_slice()) {
-            return Err(Error::malformed("Bloom snapshot reserved bytes are not zero"));
+            return Err(Error::malformed(
+                "Bloom snapshot reserved bytes are not zero",
+            ));
         }
         let bit_len = u64::from_be_bytes(field(8));
         let entries = u64::from_be_bytes(field(16));
@@ -366,7 +374,9 @@ impl BloomSnapshot {
         let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(Error::malformed("a signed snapshot has exactly three parts"));
+            return Err(Error::malformed(
+                "a signed snapshot has exactly three parts",
+            ));
         };
         if header_b64.len() > MAX_JWS_HEADER {
             return Err(Error::malformed("signed snapshot header too long"));
@@ -445,8 +455,12 @@ mod tests {
 
     #[test]
     fn sizing() {
-        let s = BloomSnapshot::build((0..1000).map(|i| format!("j{i}")), 0.001, NumericDate::EPOCH)
-            .unwrap();
+        let s = BloomSnapshot::build(
+            (0..1000).map(|i| format!("j{i}")),
+            0.001,
+            NumericDate::EPOCH,
+        )
+        .unwrap();
         // -1000 · ln(0.001) / ln²2 = 14377.6 → 14378 bits, k = round(14.378 · ln 2) = 10.
         assert_eq!(s.bit_len(), 14_378);
         assert_eq!(s.hash_count(), 10);

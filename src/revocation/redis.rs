@@ -967,10 +967,16 @@ mod tests {
 
     #[test]
     fn scan_pattern_escapes_glob_characters() {
-        assert_eq!(Names::new("a*b?[c]\\:").scan_pattern, "a\\*b\\?\\[c\\]\\\\:*");
+        assert_eq!(
+            Names::new("a*b?[c]\\:").scan_pattern,
+            "a\\*b\\?\\[c\\]\\\\:*"
+        );
         let names = Names::new("p:");
         assert_eq!(names.jti("x"), "p:j:x");
-        assert_eq!(names.subject(None, "alice").ok().as_deref(), Some("p:s:[null,\"alice\"]"));
+        assert_eq!(
+            names.subject(None, "alice").ok().as_deref(),
+            Some("p:s:[null,\"alice\"]")
+        );
         assert_eq!(
             names.subject(Some("https://i"), "a\"b").ok().as_deref(),
             Some("p:s:[\"https://i\",\"a\\\"b\"]")
@@ -979,7 +985,11 @@ mod tests {
 
     #[test]
     fn announcements_round_trip() {
-        let a = encode(&Announcement::Jti { jti: "j1".into(), exp: 5 }).unwrap();
+        let a = encode(&Announcement::Jti {
+            jti: "j1".into(),
+            exp: 5,
+        })
+        .unwrap();
         assert_eq!(a, r#"{"t":"jti","jti":"j1","exp":5}"#);
         let s = encode(&Announcement::Subject {
             iss: None,

@@ -44,13 +44,17 @@ impl<V> ShardedMap<V> {
     /// section leaves its map consistent.
     #[inline]
     pub(crate) fn read(&self, key: &str) -> RwLockReadGuard<'_, HashMap<Box<str>, V>> {
-        self.shard(key).read().unwrap_or_else(PoisonError::into_inner)
+        self.shard(key)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A write guard on the shard holding `key`.
     #[inline]
     pub(crate) fn write(&self, key: &str) -> RwLockWriteGuard<'_, HashMap<Box<str>, V>> {
-        self.shard(key).write().unwrap_or_else(PoisonError::into_inner)
+        self.shard(key)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Write guards on every shard, one after the other.
@@ -91,7 +95,8 @@ mod tests {
     fn keys_spread_over_shards() {
         let map = ShardedMap::<u8>::new();
         for i in 0..6400 {
-            map.write(&format!("key-{i}")).insert(format!("key-{i}").into(), 0);
+            map.write(&format!("key-{i}"))
+                .insert(format!("key-{i}").into(), 0);
         }
         assert_eq!(map.len(), 6400);
         let mut sizes = Vec::new();
