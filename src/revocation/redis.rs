@@ -753,11 +753,11 @@ impl Worker {
                 Err(e) => return Err(e),
             };
             if msg.get_channel_name() == self.heartbeat_channel {
-                if let Some((expected, sent)) = pending {
-                    if msg.get_payload_bytes() == expected.to_string().as_bytes() {
-                        self.shared.mark_fresh(sent);
-                        pending = None;
-                    }
+                if let Some((expected, sent)) = pending
+                    && msg.get_payload_bytes() == expected.to_string().as_bytes()
+                {
+                    self.shared.mark_fresh(sent);
+                    pending = None;
                 }
             } else {
                 self.apply_message(&msg, &mut cmd_con)?;
