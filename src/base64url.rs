@@ -25,6 +25,12 @@ pub(crate) fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Option<()> {
     ENGINE.decode_vec(input, out).ok()
 }
 
+/// Decodes strict unpadded base64url into `out`, returning the decoded length. Returns `None` on
+/// any deviation or when `out` is too small.
+pub(crate) fn decode_to_slice(input: &[u8], out: &mut [u8]) -> Option<usize> {
+    ENGINE.decode_slice(input, out).ok()
+}
+
 /// Encodes as unpadded base64url.
 pub(crate) fn encode(input: &[u8]) -> String {
     ENGINE.encode(input)

@@ -295,7 +295,6 @@ impl<'de> Deserialize<'de> for Audience {
 /// [`UntrustedToken`](crate::UntrustedToken) shows. A verified token exposes the same values
 /// through [`Verified`](crate::Verified)'s accessors without copying them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RegisteredClaims {
     /// `iss`: who issued the token.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -118,6 +118,9 @@ pub enum Error {
     /// The `crit` header names an extension this crate does not process, or is malformed.
     #[error("unsupported critical header {0}")]
     UnsupportedCriticalHeader(String),
+    /// The token lacks a scope the policy requires (RFC 6750 `insufficient_scope`).
+    #[error("insufficient scope: {0} lacks a required scope")]
+    InsufficientScope(Cow<'static, str>),
     /// The token is bound to an address that the request's client address does not match.
     #[error("client address does not match the token's binding")]
     IpMismatch,
@@ -167,6 +170,7 @@ impl Error {
             Error::MissingClaim(_) => ErrorKind::MissingClaim,
             Error::InvalidClaim { .. } => ErrorKind::InvalidClaim,
             Error::UnsupportedCriticalHeader(_) => ErrorKind::UnsupportedCriticalHeader,
+            Error::InsufficientScope(_) => ErrorKind::InsufficientScope,
             Error::IpMismatch => ErrorKind::IpMismatch,
             Error::Revoked(_) => ErrorKind::Revoked,
             Error::RevocationUnavailable { .. } => ErrorKind::RevocationUnavailable,
@@ -236,6 +240,8 @@ pub enum ErrorKind {
     UnsupportedCriticalHeader,
     /// `ip_mismatch`
     IpMismatch,
+    /// `insufficient_scope`
+    InsufficientScope,
     /// `revoked`
     Revoked,
     /// `revocation_unavailable`
@@ -244,7 +250,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 25] = [
+    pub const ALL: [ErrorKind; 26] = [
         ErrorKind::Malformed,
         ErrorKind::TooLarge,
         ErrorKind::UnsupportedAlgorithm,
@@ -268,6 +274,7 @@ impl ErrorKind {
         ErrorKind::InvalidClaim,
         ErrorKind::UnsupportedCriticalHeader,
         ErrorKind::IpMismatch,
+        ErrorKind::InsufficientScope,
         ErrorKind::Revoked,
         ErrorKind::RevocationUnavailable,
     ];
@@ -298,8 +305,42 @@ impl ErrorKind {
             ErrorKind::InvalidClaim => "invalid_claim",
             ErrorKind::UnsupportedCriticalHeader => "unsupported_critical_header",
             ErrorKind::IpMismatch => "ip_mismatch",
+            ErrorKind::InsufficientScope => "insufficient_scope",
             ErrorKind::Revoked => "revoked",
             ErrorKind::RevocationUnavailable => "revocation_unavailable",
+        }
+    }
+}
+
+impl ErrorKind {
+    /// The HTTP status a resource server should answer with (RFC 6750 §3.1): 401 for a token
+    /// that is not acceptable, 403 for missing scope, 503 when a key or revocation source cannot
+    /// answer, 500 for the server's own key or signing problems.
+    ///
+    /// ```
+    /// use tessera::ErrorKind;
+    /// assert_eq!(ErrorKind::Expired.http_status(), 401);
+    /// assert_eq!(ErrorKind::InsufficientScope.http_status(), 403);
+    /// assert_eq!(ErrorKind::RevocationUnavailable.http_status(), 503);
+    /// ```
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::InsufficientScope => 403,
+            ErrorKind::KeyUnavailable | ErrorKind::RevocationUnavailable => 503,
+            ErrorKind::InvalidKey | ErrorKind::SigningFailed => 500,
+            _ => 401,
+        }
+    }
+
+    /// The RFC 6750 §3.1 `error` code for a `WWW-Authenticate: Bearer` challenge:
+    /// `invalid_token` or `insufficient_scope`; `None` for server-side failures (5xx), which
+    /// carry no bearer error. (`invalid_request` concerns the HTTP request, such as a malformed
+    /// `Authorization` header, which middleware detects before a token exists.)
+    pub const fn bearer_error(self) -> Option<&'static str> {
+        match self.http_status() {
+            401 => Some("invalid_token"),
+            403 => Some("insufficient_scope"),
+            _ => None,
         }
     }
 }
@@ -339,6 +380,17 @@ mod tests {
             );
             assert!(seen.insert(code), "duplicate code {code}");
         }
+    }
+
+    #[test]
+    fn http_mapping_covers_every_kind() {
+        for kind in ErrorKind::ALL {
+            let status = kind.http_status();
+            assert!([401, 403, 500, 503].contains(&status), "{kind}");
+            assert_eq!(kind.bearer_error().is_some(), status < 500, "{kind}");
+        }
+        assert_eq!(ErrorKind::Revoked.bearer_error(), Some("invalid_token"));
+        assert_eq!(ErrorKind::KeyUnavailable.http_status(), 503);
     }
 
     #[test]

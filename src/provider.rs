@@ -37,6 +37,8 @@ pub struct KeyHandle<'a>(Handle<'a>);
 enum Handle<'a> {
     Borrowed(&'a VerifyingKey),
     Shared(Arc<VerifyingKey>),
+    /// A key inside a [`KeySet`](crate::KeySet) snapshot, held by a read guard on one shard.
+    Guarded(crate::keyset::KeyGuard<'a>),
 }
 
 impl<'a> KeyHandle<'a> {
@@ -49,6 +51,10 @@ impl<'a> KeyHandle<'a> {
     pub fn shared(key: Arc<VerifyingKey>) -> Self {
         KeyHandle(Handle::Shared(key))
     }
+
+    pub(crate) fn guarded(guard: crate::keyset::KeyGuard<'a>) -> Self {
+        KeyHandle(Handle::Guarded(guard))
+    }
 }
 
 impl Deref for KeyHandle<'_> {
@@ -58,6 +64,7 @@ impl Deref for KeyHandle<'_> {
         match &self.0 {
             Handle::Borrowed(k) => k,
             Handle::Shared(k) => k,
+            Handle::Guarded(g) => g,
         }
     }
 }
@@ -118,5 +125,51 @@ impl<K: KeyProvider + ?Sized> KeyProvider for Box<K> {
     #[inline]
     fn key(&self, request: &KeyRequest<'_>) -> Result<KeyHandle<'_>, Error> {
         (**self).key(request)
+    }
+}
+
+/// A key provider that calls a closure mapping a [`KeyRequest`] to a shared key.
+///
+/// The closure runs on the verification path: it must answer from memory, without I/O. It returns
+/// [`Error::KeyNotFound`] (see [`KeyRequest::not_found`]) when it has no key for the request.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tessera::{Algorithm, FnProvider, KeyProvider, KeyRequest, VerifyingKey};
+///
+/// let current = Arc::new(VerifyingKey::hmac(&[7; 32])?.with_key_id("2024-06"));
+/// let provider = FnProvider::new(move |req: &KeyRequest<'_>| match req.kid {
+///     Some("2024-06") => Ok(Arc::clone(&current)),
+///     _ => Err(req.not_found()),
+/// });
+/// assert!(provider.key(&KeyRequest::new(Algorithm::HS256, Some("2024-06"))).is_ok());
+/// assert!(provider.key(&KeyRequest::new(Algorithm::HS256, Some("2023-01"))).is_err());
+/// # Ok::<(), tessera::Error>(())
+/// ```
+pub struct FnProvider<F>(F);
+
+impl<F> FnProvider<F>
+where
+    F: Fn(&KeyRequest<'_>) -> Result<Arc<VerifyingKey>, Error> + Send + Sync,
+{
+    /// A provider that answers each request with `f(request)`.
+    pub fn new(f: F) -> Self {
+        FnProvider(f)
+    }
+}
+
+impl<F> KeyProvider for FnProvider<F>
+where
+    F: Fn(&KeyRequest<'_>) -> Result<Arc<VerifyingKey>, Error> + Send + Sync,
+{
+    #[inline]
+    fn key(&self, request: &KeyRequest<'_>) -> Result<KeyHandle<'_>, Error> {
+        (self.0)(request).map(KeyHandle::shared)
+    }
+}
+
+impl<F> std::fmt::Debug for FnProvider<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnProvider").finish_non_exhaustive()
     }
 }
