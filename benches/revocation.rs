@@ -1,5 +1,5 @@
-//! Revocation check costs with 1 000 000 revoked entries, Bloom memory per entry, and revoking
-//! while checking on two threads.
+//! Revocation check costs with 1 000 000 revoked entries, Bloom memory per entry, revoking while
+//! checking on two threads, and the whole verify path with and without revocation.
 //!
 //! `cargo bench --bench revocation`. Memory figures are printed once at start-up (to stderr).
 
@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tessera::{
-    BloomCheck, BloomSnapshot, Denylist, NoRevocation, NumericDate, Revocation, SubjectCutoff,
-    TokenFacts,
+    Algorithm, BloomCheck, BloomSnapshot, Denylist, Issuer, NoRevocation, NumericDate, Policy,
+    Revocation, SigningKey, SubjectCutoff, TokenFacts, Verifier,
 };
 
 const ENTRIES: u32 = 1_000_000;
@@ -142,6 +142,33 @@ fn concurrent(c: &mut Criterion) {
             })
         })
     });
+    // For comparison: the same checks while the other thread only checks too.
+    g.bench_function("check_while_checking", |b| {
+        b.iter_custom(|iters| {
+            let stop = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let t = now();
+                    let mut i = 0usize;
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = black_box(
+                            denylist.check(&TokenFacts::new(t).with_jti(&jtis[i % 10_000])),
+                        );
+                        i += 1;
+                    }
+                });
+                let t = now();
+                let start = Instant::now();
+                for i in 0..iters {
+                    let j = &jtis[(i % 10_000) as usize];
+                    let _ = black_box(denylist.check(&TokenFacts::new(t).with_jti(j)));
+                }
+                let elapsed = start.elapsed();
+                stop.store(true, Ordering::Relaxed);
+                elapsed
+            })
+        })
+    });
     g.bench_function("revoke_while_checking", |b| {
         b.iter_custom(|iters| {
             let stop = AtomicBool::new(false);
@@ -170,9 +197,48 @@ fn concurrent(c: &mut Criterion) {
     g.finish();
 }
 
-// Verify with vs without revocation: to be added here once `Verifier` is on main — one group that
-// verifies the same HS256 token with `NoRevocation`, a 1 000 000-entry `Denylist`, and
-// `(Denylist, SubjectCutoff)`, so the cost of revocation shows next to the whole verify path.
+/// The whole verify path of one HS256 token, without revocation and with 1 000 000 revoked
+/// entries in each structure, so the cost of revocation shows next to the rest.
+fn verify(c: &mut Criterion) {
+    let key = SigningKey::hmac(&[0x5a; 32]).expect("key");
+    let token = Issuer::new(&key)
+        .issuer("https://auth.example")
+        .issue("alice", &serde_json::json!({}))
+        .expect("token");
+    let policy = || Policy::new([Algorithm::HS256]).issuer("https://auth.example");
+    let exp = now().add_secs(3_600);
+    let denylist = Denylist::new();
+    let cutoffs = SubjectCutoff::new();
+    for i in 0..ENTRIES {
+        denylist.revoke(&jti(i), exp);
+        cutoffs.revoke_subject(&format!("user-{i}"), now());
+    }
+    let bloom = BloomCheck::new();
+    bloom.install(BloomSnapshot::build((0..ENTRIES).map(jti), 0.001, now()).expect("snapshot"));
 
-criterion_group!(benches, checks, concurrent);
+    let plain = Verifier::new(key.verifying_key(), policy());
+    let with_denylist = Verifier::new(key.verifying_key(), policy()).with_revocation(&denylist);
+    let with_both =
+        Verifier::new(key.verifying_key(), policy()).with_revocation((&denylist, &cutoffs));
+    let with_bloom = Verifier::new(key.verifying_key(), policy()).with_revocation(&bloom);
+    assert!(with_both.verify::<()>(&token).is_ok());
+
+    let mut g = c.benchmark_group("verify_hs256");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("no_revocation", |b| {
+        b.iter(|| plain.verify::<()>(black_box(&token)))
+    });
+    g.bench_function("denylist_1m", |b| {
+        b.iter(|| with_denylist.verify::<()>(black_box(&token)))
+    });
+    g.bench_function("denylist_and_cutoff_1m", |b| {
+        b.iter(|| with_both.verify::<()>(black_box(&token)))
+    });
+    g.bench_function("bloom_1m", |b| {
+        b.iter(|| with_bloom.verify::<()>(black_box(&token)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, checks, concurrent, verify);
 criterion_main!(benches);
