@@ -713,6 +713,11 @@ impl Worker {
                 self.shared.denylist.purge_expired();
                 self.shared.cutoffs.purge_expired();
                 next_resync = Instant::now() + self.resync_interval;
+                // The load vouches for `now`; a heartbeat that waited behind it is not awaited
+                // (a long load must not look like a lost subscription), and a new one goes out.
+                pending = None;
+                next_heartbeat = Instant::now();
+                continue;
             }
             if let Some((_, sent)) = pending {
                 if now.saturating_duration_since(sent) > self.timeout {
