@@ -32,7 +32,11 @@ pub(crate) fn invalid_request(description: &str) -> Response {
         "error": "invalid_request",
         "error_description": description,
     });
-    respond(StatusCode::BAD_REQUEST, header_value(&challenge), &body)
+    respond(
+        StatusCode::BAD_REQUEST,
+        Some(header_value(&challenge)),
+        &body,
+    )
 }
 
 /// The answer to a token that was refused: `401 invalid_token`, `403 insufficient_scope`
@@ -60,7 +64,7 @@ pub(crate) fn refused(error: &Error, scopes: &[String]) -> Response {
         "error": code,
         "error_description": description,
     });
-    respond(status, header_value(&challenge), &body)
+    respond(status, Some(header_value(&challenge)), &body)
 }
 
 fn respond(
@@ -82,8 +86,8 @@ fn respond(
 
 /// Every byte of the challenge is visible ASCII by construction; a bare challenge stands in
 /// should that ever not hold.
-fn header_value(challenge: &str) -> Option<HeaderValue> {
-    Some(HeaderValue::from_str(challenge).unwrap_or(HeaderValue::from_static("Bearer")))
+fn header_value(challenge: &str) -> HeaderValue {
+    HeaderValue::from_str(challenge).unwrap_or(HeaderValue::from_static("Bearer"))
 }
 
 /// Makes `text` fit RFC 6750's `error_description` and `scope` grammar (visible ASCII and
