@@ -221,6 +221,49 @@ fn crit_error(names: &[CowStr<'_>]) -> Error {
     Error::UnsupportedCriticalHeader(excerpt(first))
 }
 
+/// Parses a JSON object with no meaning attached to its members (a header shown for inspection):
+/// duplicate names are rejected, values are kept as they are.
+pub(crate) fn parse_object(
+    json: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    struct ObjectVisitor<'o>(&'o mut Option<Error>);
+
+    impl<'de> Visitor<'de> for ObjectVisitor<'_> {
+        type Value = serde_json::Map<String, serde_json::Value>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = SeenKeys::new();
+            let mut out = serde_json::Map::new();
+            while let Some(CowStr(key)) = map.next_key::<CowStr<'de>>()? {
+                if !seen.insert(&key) {
+                    let detail = format!("duplicate member {}", excerpt(&key));
+                    *self.0 = Some(Error::Malformed(detail.into()));
+                    return Err(de::Error::custom("duplicate member"));
+                }
+                let value = map.next_value::<serde_json::Value>()?;
+                out.insert(key.into_owned(), value);
+            }
+            Ok(out)
+        }
+    }
+
+    let mut outcome = None;
+    let mut de = serde_json::Deserializer::from_str(json);
+    let parsed = de.deserialize_map(ObjectVisitor(&mut outcome));
+    match (parsed, outcome) {
+        (_, Some(err)) => Err(err),
+        (Err(e), None) => Err(malformed_header(&e)),
+        (Ok(object), None) => {
+            de.end().map_err(|e| malformed_header(&e))?;
+            Ok(object)
+        }
+    }
+}
+
 /// Maps a serde_json error on untrusted input to a crate error.
 pub(crate) fn json_error(what: &'static str, e: &serde_json::Error) -> Error {
     use serde_json::error::Category;
@@ -668,6 +711,19 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, '_, A> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_objects_keep_any_member_but_no_duplicates() {
+        let o = parse_object(r#"{"alg":"HS256","exp":"JWT","x":[1]}"#).unwrap();
+        assert_eq!(o["exp"], "JWT");
+        for bad in [r#"{"a":1,"\u0061":2}"#, "[]", r#"{"a":1} x"#, ""] {
+            assert_eq!(
+                parse_object(bad).err().map(|e| e.kind()),
+                Some(crate::ErrorKind::Malformed),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn seen_keys_across_the_inline_limit() {

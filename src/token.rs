@@ -341,7 +341,7 @@ impl UntrustedToken {
         let payload = buf.split_off(header_len);
         let header =
             std::str::from_utf8(&buf).map_err(|_| Error::malformed("header is not UTF-8"))?;
-        let header = object(header)?;
+        let header = crate::json::parse_object(header)?;
         let signature = base64url::decode(parts.signature.as_bytes())
             .ok_or_else(|| Error::malformed("signature is not strict base64url"))?;
         Ok(UntrustedToken {

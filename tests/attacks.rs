@@ -533,6 +533,13 @@ fn untrusted_inspection_is_strict_too() {
         UntrustedToken::decode(&dup).unwrap_err().kind(),
         ErrorKind::Malformed
     );
+    // A header member named like a claim is just a header member.
+    let odd_header = signed(r#"{"alg":"HS256","exp":"JWT"}"#, &claims(""));
+    assert!(verifier().verify::<Value>(&odd_header).is_ok());
+    assert_eq!(
+        UntrustedToken::decode(&odd_header).unwrap().header()["exp"],
+        "JWT"
+    );
     let bad_exp = UntrustedToken::decode(&signed(H, r#"{"exp":"soon"}"#)).unwrap();
     assert_eq!(
         bad_exp.registered_claims().unwrap_err().kind(),

@@ -190,7 +190,7 @@ fn writes_carry_a_ttl_that_ends_with_the_token_and_keep_the_later_value() {
     let stored: i64 = redis::cmd("GET").arg(&key).query(&mut con).unwrap();
     assert_eq!(stored, exp.as_secs());
     let ttl: i64 = redis::cmd("TTL").arg(&key).query(&mut con).unwrap();
-    assert!((300 + 30 - 5..=300 + 30).contains(&ttl), "ttl {ttl}");
+    assert!((300 + 30 - 20..=300 + 30).contains(&ttl), "ttl {ttl}");
 
     // Revoking again with an earlier exp keeps the later one.
     store.revoke_jti("j", in_secs(10)).unwrap();
@@ -213,11 +213,13 @@ fn writes_carry_a_ttl_that_ends_with_the_token_and_keep_the_later_value() {
     let stored: i64 = redis::cmd("GET").arg(&skey).query(&mut con).unwrap();
     assert_eq!(stored, at.as_secs());
     let ttl: i64 = redis::cmd("TTL").arg(&skey).query(&mut con).unwrap();
-    assert!((900 + 30 - 5..=900 + 30 + 1).contains(&ttl), "ttl {ttl}");
+    assert!((900 + 30 - 20..=900 + 30 + 1).contains(&ttl), "ttl {ttl}");
 }
 
 #[test]
 fn a_write_that_redis_did_not_acknowledge_is_an_error() {
+    // Fail loudly without the environment, like the other tests.
+    let _ = redis_url();
     // Nothing listens on this port (it was free a moment ago).
     let port = free_port();
     let store = RedisRevocationStore::new(&format!("redis://127.0.0.1:{port}/"))
@@ -473,6 +475,8 @@ fn a_killed_and_restarted_redis_loses_no_acknowledged_revocation() {
     assert!(wait_for(PROPAGATION, || jtis.iter().all(|j| revoked(&sync, j))).is_some());
 
     // Kill Redis right after the last acknowledgement: no graceful shutdown.
+    assert!(sync.is_fresh());
+    let staleness_at_kill = sync.staleness().unwrap();
     server.kill();
     let killed_at = Instant::now();
 
@@ -487,8 +491,10 @@ fn a_killed_and_restarted_redis_loses_no_acknowledged_revocation() {
             == Some(ErrorKind::RevocationUnavailable)
     });
     assert!(closed.is_some(), "checks never failed closed");
+    // The view was `staleness_at_kill` old at the kill and could not get fresher after it, so
+    // it fails closed no earlier than `staleness - staleness_at_kill` after the kill.
     assert!(
-        killed_at.elapsed() + Duration::from_millis(500) >= staleness,
+        killed_at.elapsed() + staleness_at_kill + Duration::from_millis(50) >= staleness,
         "failed closed before the staleness bound"
     );
     assert!(!sync.is_fresh());

@@ -33,17 +33,20 @@ pub enum OnHit<E = NoRevocation> {
 ///
 /// # Examples
 /// ```
+/// use std::sync::Arc;
 /// use tessera::{BloomCheck, BloomSnapshot, Denylist, ErrorKind, NumericDate, Revocation, TokenFacts};
 ///
-/// let now = NumericDate::from_secs(1_700_000_000)?;
-/// // A hit is confirmed against an exact denylist before the token is rejected.
-/// let exact = Denylist::new();
-/// let check = BloomCheck::confirming_with(exact);
+/// let now = NumericDate::now();
+/// // Hits are confirmed against an exact denylist before a token is rejected.
+/// let exact = Arc::new(Denylist::new());
+/// let check = BloomCheck::confirming_with(Arc::clone(&exact));
 /// assert!(check.install(BloomSnapshot::build(["gone"], 0.001, now)?));
 ///
-/// assert!(check.check(&TokenFacts::new(now).with_jti("fine")).is_ok());
-/// // "gone" is in the filter but not in the exact source (not revoked there yet):
-/// assert!(check.check(&TokenFacts::new(now).with_jti("gone")).is_ok());
+/// let token = TokenFacts::new(now).with_jti("gone");
+/// assert!(check.check(&TokenFacts::new(now).with_jti("fine")).is_ok()); // a miss
+/// assert!(check.check(&token).is_ok()); // a hit the exact source does not confirm
+/// exact.revoke("gone", now.add_secs(600));
+/// assert_eq!(check.check(&token).unwrap_err().kind(), ErrorKind::Revoked);
 /// # Ok::<(), tessera::Error>(())
 /// ```
 pub struct BloomCheck<E = NoRevocation> {

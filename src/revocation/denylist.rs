@@ -20,7 +20,8 @@ pub(crate) const DEFAULT_LEEWAY_SECS: i64 = 30;
 ///
 /// The list is split into 64 independently locked shards picked by a keyed hash of the `jti`, so
 /// checks never wait for a writer for longer than one map operation on one shard, and a check
-/// allocates nothing. A million entries take roughly 100 bytes each.
+/// allocates nothing. Each entry takes about 85 bytes with 22-character `jti`s (measured with
+/// 1 000 000 entries).
 ///
 /// A token without `jti` cannot be found on a denylist, so a verifier that revokes by `jti`
 /// rejects it with [`Error::MissingClaim`] unless [`allow_missing_jti`](Self::allow_missing_jti)

@@ -713,6 +713,11 @@ impl Worker {
                 self.shared.denylist.purge_expired();
                 self.shared.cutoffs.purge_expired();
                 next_resync = Instant::now() + self.resync_interval;
+                // The load vouches for `now`; a heartbeat that waited behind it is not awaited
+                // (a long load must not look like a lost subscription), and a new one goes out.
+                pending = None;
+                next_heartbeat = Instant::now();
+                continue;
             }
             if let Some((_, sent)) = pending {
                 if now.saturating_duration_since(sent) > self.timeout {
@@ -753,11 +758,11 @@ impl Worker {
                 Err(e) => return Err(e),
             };
             if msg.get_channel_name() == self.heartbeat_channel {
-                if let Some((expected, sent)) = pending {
-                    if msg.get_payload_bytes() == expected.to_string().as_bytes() {
-                        self.shared.mark_fresh(sent);
-                        pending = None;
-                    }
+                if let Some((expected, sent)) = pending
+                    && msg.get_payload_bytes() == expected.to_string().as_bytes()
+                {
+                    self.shared.mark_fresh(sent);
+                    pending = None;
                 }
             } else {
                 self.apply_message(&msg, &mut cmd_con)?;
