@@ -75,6 +75,14 @@ fn out_of_range_number_in_an_unregistered_claim() {
         t.claims().expect_err("out of f64 range").kind(),
         tessera::ErrorKind::Malformed
     );
+    // The verifier agrees: such a claim is skipped unless the caller asks for a `Value`.
+    let token = targets::sign_parts(Algorithm::HS256, br#"{"alg":"HS256"}"#, t.payload());
+    let verifier = tessera::Verifier::new(
+        targets::keys(),
+        tessera::Policy::new([Algorithm::HS256]).allow_missing_exp(),
+    );
+    assert!(verifier.verify::<serde::de::IgnoredAny>(&token).is_ok());
+    assert!(verifier.verify::<serde_json::Value>(&token).is_err());
 }
 
 /// Found by the `verify` target: a header member named like a registered claim
