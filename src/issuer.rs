@@ -341,7 +341,7 @@ impl<'a, S: Signer, C: Clock, T: Serialize + ?Sized> TokenBuilder<'a, S, C, T> {
         // The issuer's members first, then the caller's members spliced in.
         let mut payload = Vec::with_capacity(256);
         payload.push(b'{');
-        let mut ours: Vec<&str> = Vec::with_capacity(9);
+        let mut ours = Written::default();
         let mut member =
             |name: &'a str, value: &dyn erased_serde_json::Write| -> Result<(), Error> {
                 if payload.len() > 1 {
@@ -425,10 +425,36 @@ fn write_json<V: Serialize + ?Sized>(out: &mut Vec<u8>, value: &V) -> Result<(),
     })
 }
 
+/// The names of the members the issuer wrote (at most nine), kept on the stack.
+#[derive(Default)]
+struct Written<'a> {
+    names: [&'a str; 9],
+    len: usize,
+}
+
+impl<'a> Written<'a> {
+    fn push(&mut self, name: &'a str) {
+        if let Some(slot) = self.names.get_mut(self.len) {
+            *slot = name;
+            self.len += 1;
+        }
+    }
+
+    fn names(&self) -> &[&'a str] {
+        self.names.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl crate::json::WatchList for Written<'_> {
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.names().iter().position(|n| *n == name)
+    }
+}
+
 /// Checks the caller's claims JSON and returns its members without the braces. It must be an
 /// object (or `null`, for none) without duplicate names, with registered claims of the right types,
 /// and without any member the issuer wrote itself (`ours`).
-fn custom_members<'c>(custom: &'c str, ours: &[&str]) -> Result<&'c str, Error> {
+fn custom_members<'c>(custom: &'c str, ours: &Written<'_>) -> Result<&'c str, Error> {
     if custom == "null" || custom == "{}" {
         return Ok("");
     }
@@ -440,15 +466,14 @@ fn custom_members<'c>(custom: &'c str, ours: &[&str]) -> Result<&'c str, Error> 
         .strip_prefix('{')
         .and_then(|c| c.strip_suffix('}'))
         .ok_or_else(not_object)?;
-    let names: Vec<Box<str>> = ours.iter().map(|n| Box::from(*n)).collect();
     let mut clash: Option<usize> = None;
     let mut observer = |i: usize, _: &serde_json::Value| {
         clash.get_or_insert(i);
     };
-    let mut sink = crate::json::ClaimsSink::new(&names, &mut observer);
+    let mut sink = crate::json::ClaimsSink::new(ours, &mut observer);
     crate::json::decode_claims::<serde::de::IgnoredAny>(custom, &mut sink)?;
     drop(sink);
-    if let Some(name) = clash.and_then(|i| ours.get(i)) {
+    if let Some(name) = clash.and_then(|i| ours.names().get(i)) {
         return Err(Error::InvalidClaim {
             claim: (*name).to_owned().into(),
             reason: "is set by the issuer and must not be among the custom claims".into(),

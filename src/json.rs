@@ -344,11 +344,34 @@ pub(crate) struct Found<'de> {
     pub(crate) auth_time: Option<NumericDate>,
 }
 
+/// The claim names whose values a caller wants to see, by index.
+pub(crate) trait WatchList {
+    /// The index of `name` in the list, if it is watched.
+    fn index_of(&self, name: &str) -> Option<usize>;
+}
+
+impl<S: AsRef<str>> WatchList for Vec<S> {
+    #[inline]
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.iter().position(|w| w.as_ref() == name)
+    }
+}
+
+/// No claim is watched.
+pub(crate) struct Unwatched;
+
+impl WatchList for Unwatched {
+    #[inline]
+    fn index_of(&self, _: &str) -> Option<usize> {
+        None
+    }
+}
+
 /// What the claims tee records while the caller's type is decoded.
 pub(crate) struct ClaimsSink<'de, 'p> {
     pub(crate) found: Found<'de>,
     /// Names whose values the policy inspects, and an observer that sees each one.
-    watched: &'p [Box<str>],
+    watched: &'p dyn WatchList,
     observer: &'p mut dyn FnMut(usize, &serde_json::Value),
     /// The precise error for a claim that failed, which outranks serde's message.
     error: Option<Error>,
@@ -386,7 +409,7 @@ impl Slot {
 
 impl<'de, 'p> ClaimsSink<'de, 'p> {
     pub(crate) fn new(
-        watched: &'p [Box<str>],
+        watched: &'p dyn WatchList,
         observer: &'p mut dyn FnMut(usize, &serde_json::Value),
     ) -> Self {
         ClaimsSink {
@@ -412,7 +435,7 @@ impl<'de, 'p> ClaimsSink<'de, 'p> {
     }
 
     fn watch_index(&self, name: &str) -> Option<usize> {
-        self.watched.iter().position(|w| &**w == name)
+        self.watched.index_of(name)
     }
 
     fn observe(&mut self, index: usize, value: &serde_json::Value) {
@@ -767,7 +790,7 @@ mod tests {
         }
         let json = r#"{"sub":"alice","exp":1700000000,"aud":["a","b"],"extra":true,"iat":1.5}"#;
         let mut observer = |_: usize, _: &serde_json::Value| {};
-        let mut sink = ClaimsSink::new(&[], &mut observer);
+        let mut sink = ClaimsSink::new(&Unwatched, &mut observer);
         let mine: Mine = decode_claims(json, &mut sink).unwrap();
         let found = sink.into_found();
         assert_eq!(
@@ -783,13 +806,13 @@ mod tests {
     #[test]
     fn unit_reads_the_whole_object() {
         let mut observer = |_: usize, _: &serde_json::Value| {};
-        let mut sink = ClaimsSink::new(&[], &mut observer);
+        let mut sink = ClaimsSink::new(&Unwatched, &mut observer);
         decode_claims::<()>(r#"{"sub":"a","x":[1,{"y":2}],"exp":5}"#, &mut sink).unwrap();
         let found = sink.into_found();
         assert_eq!(found.sub.as_deref(), Some("a"));
         assert_eq!(found.exp.map(crate::NumericDate::as_secs), Some(5));
         let mut observer = |_: usize, _: &serde_json::Value| {};
-        let mut sink = ClaimsSink::new(&[], &mut observer);
+        let mut sink = ClaimsSink::new(&Unwatched, &mut observer);
         let dup = decode_claims::<()>(r#"{"sub":"a","sub":"b"}"#, &mut sink);
         assert_eq!(
             dup.err().map(|e| e.kind()),

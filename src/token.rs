@@ -51,8 +51,9 @@ pub(crate) fn split(token: &str, limit: usize) -> Result<Parts<'_>, Error> {
 
 /// Decodes header and payload into one buffer; returns it with the header's length.
 pub(crate) fn decode_parts(parts: &Parts<'_>) -> Result<(Vec<u8>, usize), Error> {
-    let mut buf =
-        Vec::with_capacity(decoded_len(parts.header.len()) + decoded_len(parts.payload.len()));
+    let mut buf = Vec::with_capacity(
+        decode_reserve(parts.header.len()) + decode_reserve(parts.payload.len()),
+    );
     base64url::decode_into(parts.header.as_bytes(), &mut buf)
         .ok_or_else(|| Error::malformed("header is not strict base64url"))?;
     let header_len = buf.len();
@@ -64,6 +65,12 @@ pub(crate) fn decode_parts(parts: &Parts<'_>) -> Result<(Vec<u8>, usize), Error>
 /// The length of the data that `n` characters of unpadded base64url decode to.
 fn decoded_len(n: usize) -> usize {
     n / 4 * 3 + (n % 4).saturating_sub(1)
+}
+
+/// What the base64 decoder reserves for `n` characters (whole 3-byte groups), so that decoding
+/// into a buffer of this capacity never reallocates.
+fn decode_reserve(n: usize) -> usize {
+    n.div_ceil(4) * 3
 }
 
 /// Largest signature accepted: an RSA-8192 signature.
@@ -398,7 +405,7 @@ impl UntrustedToken {
         let text = std::str::from_utf8(&self.payload)
             .map_err(|_| Error::malformed("claims are not UTF-8"))?;
         let mut observer = |_: usize, _: &serde_json::Value| {};
-        let mut sink = crate::json::ClaimsSink::new(&[], &mut observer);
+        let mut sink = crate::json::ClaimsSink::new(&crate::json::Unwatched, &mut observer);
         crate::json::decode_claims::<serde::de::IgnoredAny>(text, &mut sink)?;
         let sink = sink.into_found();
         Ok(RegisteredClaims {
@@ -419,7 +426,7 @@ impl UntrustedToken {
 /// Parses a JSON object strictly (duplicate names rejected).
 fn object(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
     let mut observer = |_: usize, _: &serde_json::Value| {};
-    let mut sink = crate::json::ClaimsSink::new(&[], &mut observer);
+    let mut sink = crate::json::ClaimsSink::new(&crate::json::Unwatched, &mut observer);
     crate::json::decode_claims(text, &mut sink)
 }
 

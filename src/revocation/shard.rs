@@ -20,7 +20,7 @@ pub(crate) struct SeededHash(u64);
 
 impl SeededHash {
     fn new() -> Self {
-        SeededHash(RandomState::new().hash_one(0x7465_7373_6572_61u64) | 1)
+        SeededHash(RandomState::new().hash_one(0x0074_6573_7365_7261_u64) | 1)
     }
 }
 
