@@ -62,6 +62,8 @@
 )]
 
 mod algorithm;
+#[cfg(feature = "arbitrary")]
+mod arbitrary;
 mod base64url;
 mod claims;
 mod clock;
@@ -77,6 +79,8 @@ mod revocation;
 mod token;
 mod verifier;
 
+#[cfg(feature = "arbitrary")]
+pub use crate::arbitrary::{FuzzHeader, FuzzToken, FuzzValue, fuzzing_key, sign_for_fuzzing};
 pub use algorithm::{Algorithm, AlgorithmSet, KeyFamily};
 pub use claims::{Audience, NumericDate, RegisteredClaims};
 pub use clock::{Clock, FixedClock, SystemClock};
