@@ -45,44 +45,69 @@ impl<'de> de::Deserialize<'de> for CowStr<'de> {
     }
 }
 
-/// Member names seen so far in one object. A linear scan of an inline array while small (no
-/// allocation for ordinary tokens), a hash set beyond that, so that a pathological object with
-/// many members still costs linear time.
+/// Member names seen so far in one object, to reject duplicates in linear time.
+///
+/// Names the caller has already classified (registered claims, known header members) are
+/// recorded as bits. Other names are kept in an inline array of borrowed names (no allocation, no
+/// drop work) with a small side list for names that had escapes; past that, everything moves to a
+/// hash set, so that a pathological object with many members still costs linear time.
 pub(crate) struct SeenKeys<'de> {
-    small: [Cow<'de, str>; SMALL_KEYS],
+    known: u32,
+    small: [&'de str; SMALL_KEYS],
     len: usize,
+    escaped: Vec<String>,
     large: Option<HashSet<Cow<'de, str>>>,
 }
 
-const SMALL_KEYS: usize = 16;
+const SMALL_KEYS: usize = 8;
 
 impl<'de> SeenKeys<'de> {
     pub(crate) fn new() -> Self {
         SeenKeys {
-            small: Default::default(),
+            known: 0,
+            small: [""; SMALL_KEYS],
             len: 0,
+            escaped: Vec::new(),
             large: None,
         }
     }
 
-    /// Records `key`; false if it was already seen.
-    #[allow(clippy::ptr_arg)] // the key is cloned as a `Cow`, keeping borrowed keys borrowed
+    /// Records a classified name by its bit; false if it was already seen.
+    #[inline]
+    pub(crate) fn insert_known(&mut self, bit: u32) -> bool {
+        let fresh = self.known & bit == 0;
+        self.known |= bit;
+        fresh
+    }
+
+    /// Records any other name; false if it was already seen.
+    #[allow(clippy::ptr_arg)] // a borrowed key is kept borrowed
     pub(crate) fn insert(&mut self, key: &Cow<'de, str>) -> bool {
         if let Some(set) = &mut self.large {
             return set.insert(key.clone());
         }
-        let seen = self.small.get(..self.len).unwrap_or_default();
-        if seen.iter().any(|k| k == key) {
+        let name: &str = key;
+        let small = self.small.get(..self.len).unwrap_or_default();
+        if small.iter().any(|k| *k == name) || self.escaped.iter().any(|k| k == name) {
             return false;
         }
-        if let Some(slot) = self.small.get_mut(self.len) {
-            *slot = key.clone();
-            self.len += 1;
-        } else {
-            let mut set: HashSet<Cow<'de, str>> =
-                self.small.iter_mut().map(std::mem::take).collect();
-            set.insert(key.clone());
-            self.large = Some(set);
+        match key {
+            Cow::Borrowed(b) if self.len < SMALL_KEYS => {
+                if let Some(slot) = self.small.get_mut(self.len) {
+                    *slot = b;
+                    self.len += 1;
+                }
+            }
+            Cow::Owned(o) if self.escaped.len() < SMALL_KEYS => self.escaped.push(o.clone()),
+            _ => {
+                let mut set: HashSet<Cow<'de, str>> = small
+                    .iter()
+                    .map(|k| Cow::Borrowed(*k))
+                    .chain(self.escaped.drain(..).map(Cow::Owned))
+                    .collect();
+                set.insert(key.clone());
+                self.large = Some(set);
+            }
         }
         true
     }
@@ -152,7 +177,11 @@ impl<'de> Visitor<'de> for HeaderVisitor<'_> {
         let mut kid = None;
         let mut typ = None;
         while let Some(CowStr(key)) = map.next_key::<CowStr<'de>>()? {
-            if !seen.insert(&key) {
+            let fresh = match header_bit(&key) {
+                Some(bit) => seen.insert_known(bit),
+                None => seen.insert(&key),
+            };
+            if !fresh {
                 let detail = format!("duplicate header member {}", excerpt(&key));
                 return Err(self.fail(Error::Malformed(detail.into())));
             }
@@ -203,6 +232,19 @@ impl<'de> Visitor<'de> for HeaderVisitor<'_> {
         let alg = alg.ok_or_else(|| self.fail(Error::malformed("header has no alg")))?;
         Ok(RawHeader { alg, kid, typ })
     }
+}
+
+/// The bit of a header member the header parser handles itself.
+fn header_bit(name: &str) -> Option<u32> {
+    Some(match name {
+        "alg" => 1,
+        "kid" => 2,
+        "typ" => 4,
+        "cty" => 8,
+        "crit" => 16,
+        "b64" => 32,
+        _ => return None,
+    })
 }
 
 fn crit_error(names: &[CowStr<'_>]) -> Error {
@@ -392,6 +434,21 @@ enum Slot {
 }
 
 impl Slot {
+    /// The bit recording that this registered claim was seen (`Other` has none).
+    fn bit(self) -> Option<u32> {
+        Some(match self {
+            Slot::Other => return None,
+            Slot::Iss => 1,
+            Slot::Sub => 2,
+            Slot::Jti => 4,
+            Slot::Aud => 8,
+            Slot::Exp => 16,
+            Slot::Nbf => 32,
+            Slot::Iat => 64,
+            Slot::AuthTime => 128,
+        })
+    }
+
     fn of(name: &str) -> Slot {
         match name {
             "iss" => Slot::Iss,
@@ -643,11 +700,15 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, '_, A> {
         let Some(CowStr(key)) = self.inner.next_key::<CowStr<'de>>()? else {
             return Ok(None);
         };
-        if !self.sink.seen.insert(&key) {
+        self.slot = Slot::of(&key);
+        let fresh = match self.slot.bit() {
+            Some(bit) => self.sink.seen.insert_known(bit),
+            None => self.sink.seen.insert(&key),
+        };
+        if !fresh {
             let detail = format!("duplicate claim {}", excerpt(&key));
             return Err(self.sink.fail(Error::Malformed(detail.into())));
         }
-        self.slot = Slot::of(&key);
         self.watch = self.sink.watch_index(&key);
         let de: CowStrDeserializer<'de, A::Error> = key.into_deserializer();
         seed.deserialize(de).map(Some)
@@ -750,7 +811,14 @@ mod tests {
 
     #[test]
     fn seen_keys_across_the_inline_limit() {
-        for n in [1, SMALL_KEYS - 1, SMALL_KEYS, SMALL_KEYS + 1, 200] {
+        for n in [
+            1,
+            SMALL_KEYS - 1,
+            SMALL_KEYS,
+            SMALL_KEYS + 1,
+            2 * SMALL_KEYS + 1,
+            200,
+        ] {
             let names: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
             let mut seen = SeenKeys::new();
             for name in &names {
@@ -761,6 +829,21 @@ mod tests {
             }
             assert!(seen.insert(&Cow::Borrowed("fresh")));
         }
+        // Escaped (owned) and borrowed spellings of one name are the same name, whichever came
+        // first, below and above the inline limit.
+        for n in [0, SMALL_KEYS + 3] {
+            let mut seen = SeenKeys::new();
+            let names: Vec<String> = (0..n).map(|i| format!("o{i}")).collect();
+            for name in &names {
+                assert!(seen.insert(&Cow::Borrowed(name.as_str())));
+            }
+            assert!(seen.insert(&Cow::Owned("dup".to_owned())));
+            assert!(!seen.insert(&Cow::Borrowed("dup")));
+            assert!(seen.insert(&Cow::Borrowed("dup2")));
+            assert!(!seen.insert(&Cow::Owned("dup2".to_owned())));
+        }
+        let mut seen = SeenKeys::new();
+        assert!(seen.insert_known(4) && !seen.insert_known(4) && seen.insert_known(8));
     }
 
     #[test]
