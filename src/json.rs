@@ -88,7 +88,7 @@ impl<'de> SeenKeys<'de> {
         }
         let name: &str = key;
         let small = self.small.get(..self.len).unwrap_or_default();
-        if small.iter().any(|k| *k == name) || self.escaped.iter().any(|k| k == name) {
+        if small.contains(&name) || self.escaped.iter().any(|k| k == name) {
             return false;
         }
         match key {
