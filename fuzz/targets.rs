@@ -193,14 +193,14 @@ fn check_verified(token: &str, verified: &Verified<serde_json::Value>) {
     // The inspection path agrees with the verify path.
     let untrusted = match UntrustedToken::decode(token) {
         Ok(t) => t,
-        // Known: a header member holding a number beyond the range of an `f64`
-        // (`"x":1e400`) is skipped by the verifier's header parser but refused by
-        // `UntrustedToken::decode`; see the ignored test
-        // `untrusted_decode_accepts_a_header_number_out_of_f64_range` in tests/fuzz_corpus.rs.
+        // Known: a header member the verifier does not read is skipped without building its
+        // value, so a number beyond the range of an `f64` (`"x":1e400`) or a string with a lone
+        // surrogate escape (`"x":"\uDDDD"`) passes there, while `UntrustedToken::decode` builds
+        // `serde_json::Value`s and refuses them; see the ignored test
+        // `untrusted_decode_accepts_what_the_header_parser_accepts` in tests/fuzz_corpus.rs.
         Err(e)
             if e.kind() == tessera::ErrorKind::Malformed
-                && e.to_string().contains("header")
-                && e.to_string().contains("number out of range") =>
+                && e.to_string().contains("header is not a valid JSON object") =>
         {
             return;
         }

@@ -360,3 +360,96 @@ proptest! {
         let _ = all_algorithms_verifier().verify::<serde_json::Value>(&token);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Duplicate member names
+
+const REGISTERED: [&str; 8] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time"];
+
+/// `name` as a JSON string, with its first character written as a `\u` escape when `escape`.
+fn json_name(name: &str, escape: bool) -> String {
+    match name.chars().next() {
+        Some(first) if escape => {
+            format!("\"\\u{:04x}{}\"", first as u32, &name[first.len_utf8()..])
+        }
+        _ => format!("\"{name}\""),
+    }
+}
+
+fn duplicate_verifier() -> Verifier<VerifyingKey> {
+    Verifier::new(
+        hmac_key().verifying_key(),
+        Policy::new([Algorithm::HS256]).allow_missing_exp(),
+    )
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// A claims object that repeats a name, however many members it has (the check changes
+    /// strategy past 16) and whether or not the repeat is spelled with a `\u` escape, is
+    /// `malformed`; without the repeat, the same object verifies.
+    #[test]
+    fn repeated_claim_names_are_malformed(
+        names in prop::collection::btree_set("[a-z_]{1,8}", 1..40),
+        pick in any::<prop::sample::Index>(),
+        at in any::<prop::sample::Index>(),
+        escape in any::<bool>(),
+    ) {
+        let names: Vec<String> = names
+            .into_iter()
+            .filter(|n| !REGISTERED.contains(&n.as_str()))
+            .collect();
+        prop_assume!(!names.is_empty());
+        let members: Vec<String> = names
+            .iter()
+            .map(|n| format!("{}:\"v\"", json_name(n, false)))
+            .collect();
+        let unique = format!("{{{}}}", members.join(","));
+        let header = encode(HEADER.as_bytes());
+        let token = jws(&header, &encode(unique.as_bytes()));
+        prop_assert!(duplicate_verifier().verify::<serde_json::Value>(&token).is_ok());
+
+        let repeated = pick.get(&names);
+        let mut with_repeat = members.clone();
+        with_repeat.insert(
+            at.index(members.len() + 1),
+            format!("{}:\"w\"", json_name(repeated, escape)),
+        );
+        // The repeat may land before the original: either way the object has the name twice.
+        let claims = format!("{{{}}}", with_repeat.join(","));
+        let token = jws(&header, &encode(claims.as_bytes()));
+        for result in [
+            duplicate_verifier().verify::<serde_json::Value>(&token).map(|_| ()),
+            duplicate_verifier().verify::<serde::de::IgnoredAny>(&token).map(|_| ()),
+        ] {
+            let err = result.expect_err("a repeated name is rejected");
+            prop_assert_eq!(err.kind(), ErrorKind::Malformed, "{}", claims);
+        }
+    }
+
+    /// The same for every registered claim, with values of the right type.
+    #[test]
+    fn repeated_registered_claims_are_malformed(
+        which in 0usize..8,
+        escape in any::<bool>(),
+        filler in 0usize..20,
+    ) {
+        let name = REGISTERED[which];
+        let value = match name {
+            "exp" | "nbf" | "iat" | "auth_time" => "1600000000".to_owned(),
+            _ => "\"x\"".to_owned(),
+        };
+        let fillers: String = (0..filler).map(|i| format!(",\"f{i}\":{i}")).collect();
+        let claims = format!(
+            "{{{}:{value}{fillers},{}:{value}}}",
+            json_name(name, false),
+            json_name(name, escape)
+        );
+        let token = jws(&encode(HEADER.as_bytes()), &encode(claims.as_bytes()));
+        let err = duplicate_verifier()
+            .verify::<serde::de::IgnoredAny>(&token)
+            .expect_err("a repeated registered claim is rejected");
+        prop_assert_eq!(err.kind(), ErrorKind::Malformed, "{}", claims);
+    }
+}
