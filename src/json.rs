@@ -88,7 +88,7 @@ impl<'de> SeenKeys<'de> {
         }
         let name: &str = key;
         let small = self.small.get(..self.len).unwrap_or_default();
-        if small.iter().any(|k| *k == name) || self.escaped.iter().any(|k| k == name) {
+        if small.contains(&name) || self.escaped.iter().any(|k| k == name) {
             return false;
         }
         match key {
@@ -110,6 +110,175 @@ impl<'de> SeenKeys<'de> {
             }
         }
         true
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strict skipping
+
+/// A value read in full and discarded. Unlike [`IgnoredAny`], which serde_json skips without
+/// checking escapes, strings are decoded, so a lone surrogate (`"\ud800"`) is an error wherever it
+/// appears. Nesting is bounded by serde_json's recursion limit.
+pub(crate) struct StrictIgnored;
+
+impl<'de> de::Deserialize<'de> for StrictIgnored {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictIgnore)
+    }
+}
+
+struct StrictIgnore;
+
+impl<'de> Visitor<'de> for StrictIgnore {
+    type Value = StrictIgnored;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<StrictIgnored, E> {
+        Ok(StrictIgnored)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<StrictIgnored, E> {
+        Ok(StrictIgnored)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<StrictIgnored, E> {
+        Ok(StrictIgnored)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<StrictIgnored, E> {
+        Ok(StrictIgnored)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<StrictIgnored, E> {
+        Ok(StrictIgnored)
+    }
+    fn visit_unit<E>(self) -> Result<StrictIgnored, E> {
+        Ok(StrictIgnored)
+    }
+    fn visit_none<E>(self) -> Result<StrictIgnored, E> {
+        Ok(StrictIgnored)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<StrictIgnored, D::Error> {
+        d.deserialize_any(StrictIgnore)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrictIgnored, A::Error> {
+        while seq.next_element::<StrictIgnored>()?.is_some() {}
+        Ok(StrictIgnored)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrictIgnored, A::Error> {
+        while map.next_entry::<StrictIgnored, StrictIgnored>()?.is_some() {}
+        Ok(StrictIgnored)
+    }
+}
+
+/// Hands a claim's value to the caller's type, reading it strictly if the type ignores it.
+struct StrictSeed<S>(S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for StrictSeed<S> {
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(Strict(d))
+    }
+}
+
+/// A deserializer that reads an ignored value in full (see [`StrictIgnored`]) and forwards
+/// everything else.
+struct Strict<D>(D);
+
+macro_rules! forward {
+    ($($method:ident),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(visitor)
+        }
+    )*};
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
+    type Error = D::Error;
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(StrictIgnore)?;
+        visitor.visit_unit()
+    }
+
+    forward!(
+        deserialize_any,
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_i128,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_u128,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_option,
+        deserialize_unit,
+        deserialize_seq,
+        deserialize_map,
+        deserialize_identifier,
+    );
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
     }
 }
 
@@ -225,7 +394,7 @@ impl<'de> Visitor<'de> for HeaderVisitor<'_> {
                     }
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<StrictIgnored>()?;
                 }
             }
         }
@@ -586,7 +755,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for UnitAfterMap<V> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while map.next_entry::<IgnoredAny, StrictIgnored>()?.is_some() {}
         self.0.visit_unit()
     }
 }
@@ -720,7 +889,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, '_, A> {
     ) -> Result<V::Value, Self::Error> {
         match std::mem::replace(&mut self.slot, Slot::Other) {
             Slot::Other => match self.watch {
-                None => self.inner.next_value_seed(seed),
+                None => self.inner.next_value_seed(StrictSeed(seed)),
                 Some(i) => {
                     let value = self.inner.next_value::<serde_json::Value>()?;
                     self.sink.observe(i, &value);

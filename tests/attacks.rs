@@ -374,6 +374,30 @@ fn header_and_claims_must_be_json_objects() {
         kind(&signed(H, &claims(r#","note":"\udc00x""#))),
         ErrorKind::Malformed
     );
+    // ...also where the caller's type ignores the member, and in an unknown header member.
+    let ignoring = |t: &str| verifier().verify::<()>(t).unwrap_err().kind();
+    assert_eq!(
+        ignoring(&signed(H, &claims(r#","note":"\udc00x""#))),
+        ErrorKind::Malformed
+    );
+    assert_eq!(
+        ignoring(&signed(H, &claims(r#","n":{"a":["\ud800"]}"#))),
+        ErrorKind::Malformed
+    );
+    let surrogate_header = signed(r#"{"alg":"HS256","x":"\ud800"}"#, &claims(""));
+    assert_eq!(kind(&surrogate_header), ErrorKind::Malformed);
+    assert_eq!(
+        UntrustedToken::decode(&surrogate_header)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Malformed
+    );
+    // A valid surrogate pair is fine everywhere.
+    let pair = signed(
+        r#"{"alg":"HS256","x":"\ud83d\ude00"}"#,
+        &claims(r#","n":"\ud83d\ude00""#),
+    );
+    assert!(verifier().verify::<()>(&pair).is_ok());
     // Trailing garbage after the object.
     assert_eq!(
         kind(&signed(H, &format!("{} x", claims("")))),
@@ -504,17 +528,24 @@ fn huge_tokens_and_deep_nesting_are_rejected_fast() {
             .kind(),
         ErrorKind::Malformed
     );
-    // Unknown header members are skipped without recursion: deep nesting there costs linear time
-    // and the token is judged on its merits (here: accepted, as nothing else is wrong).
+    // Unknown header members are read in full too, within the same nesting bound.
     let deep_header = format!(
         r#"{{"alg":"HS256","x":{}{}}}"#,
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
     let plain = format!(r#"{{"exp":{}}}"#, NOW + 60);
-    assert!(
+    assert_eq!(
         lifted
             .verify::<Value>(&signed(&deep_header, &plain))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Malformed
+    );
+    let shallow_header = r#"{"alg":"HS256","x":[[[{"y":[1]}]]]}"#;
+    assert!(
+        lifted
+            .verify::<Value>(&signed(shallow_header, &plain))
             .is_ok()
     );
     // Generous bound: catches quadratic behaviour, not a speed claim.
