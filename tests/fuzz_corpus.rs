@@ -60,8 +60,8 @@ fn fuzz_regressions_replay() {
     assert!(count >= 2);
 }
 
-/// Found by the `untrusted` target: `registered_claims()` skips a number outside the range of an
-/// `f64` in an unregistered claim, while `claims()` (a `serde_json::Value` map) refuses it.
+/// Found by the `untrusted` target: `registered_claims()` once skipped a number outside the range
+/// of an `f64` in an unregistered claim while `claims()` refused it. Every path now refuses it.
 #[test]
 fn out_of_range_number_in_an_unregistered_claim() {
     let token = fs::read_to_string(
@@ -70,30 +70,30 @@ fn out_of_range_number_in_an_unregistered_claim() {
     )
     .expect("regression input");
     let t = tessera::UntrustedToken::decode(&token).expect("header and parts decode");
-    assert!(t.registered_claims().is_ok());
-    assert_eq!(
-        t.claims().expect_err("out of f64 range").kind(),
-        tessera::ErrorKind::Malformed
-    );
-    // The verifier agrees: such a claim is skipped unless the caller asks for a `Value`.
+    let malformed = |r: Result<(), tessera::Error>| {
+        assert_eq!(
+            r.expect_err("refused").kind(),
+            tessera::ErrorKind::Malformed
+        );
+    };
+    malformed(t.registered_claims().map(|_| ()));
+    malformed(t.claims().map(|_| ()));
     let token = targets::sign_parts(Algorithm::HS256, br#"{"alg":"HS256"}"#, t.payload());
     let verifier = tessera::Verifier::new(
         targets::keys(),
         tessera::Policy::new([Algorithm::HS256]).allow_missing_exp(),
     );
-    assert!(verifier.verify::<serde::de::IgnoredAny>(&token).is_ok());
-    assert!(verifier.verify::<serde_json::Value>(&token).is_err());
+    malformed(verifier.verify::<serde::de::IgnoredAny>(&token).map(|_| ()));
+    malformed(verifier.verify::<serde_json::Value>(&token).map(|_| ()));
 }
 
-/// Found by the `verify` target: a header member named like a registered claim
-/// (`{"alg":"HS256","exp":"JWT"}`) is ignored by the verifier, and `UntrustedToken::decode` once
-/// parsed the header with the claims parser and refused it as `invalid_claim`, so a token that
-/// verified could not be inspected.
-#[test]
-fn untrusted_decode_accepts_what_verifies() {
+/// Signs a `header \n claims` regression input and returns whether the verifier accepted it and
+/// whether `UntrustedToken::decode` did.
+fn verify_and_decode(name: &str) -> (Result<(), tessera::Error>, Result<(), tessera::Error>) {
     let input = fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/regressions/verify/header_member_named_exp"),
+            .join("fuzz/regressions/verify")
+            .join(name),
     )
     .expect("regression input");
     let newline = input
@@ -104,45 +104,40 @@ fn untrusted_decode_accepts_what_verifies() {
     let verifier = tessera::Verifier::new(targets::keys(), targets::policy())
         .with_clock(FixedClock::at(targets::NOW));
     let context = tessera::VerifyContext::new().client_ip(targets::CLIENT_IP);
-    verifier
+    let verified = verifier
         .verify_with::<serde_json::Value>(&token, &context)
-        .expect("the token verifies");
-    let decoded = tessera::UntrustedToken::decode(&token);
-    assert!(decoded.is_ok(), "{:?}", decoded.err());
+        .map(|_| ());
+    let decoded = tessera::UntrustedToken::decode(&token).map(|_| ());
+    (verified, decoded)
 }
 
-/// Found by the `verify` target: a header member that the verifier does not read is skipped
-/// without building its value, so a number beyond the range of an `f64` (`"exx":32e00000603`)
-/// or a string with a lone surrogate escape (`"iat":"k\uDDDD…"`) passes the verifier, which
-/// accepts the token, while `UntrustedToken::decode` parses the header into `serde_json::Value`s
-/// and refuses it as `malformed`, so a token that verifies cannot be inspected.
+/// Found by the `verify` target: a header member that the verifier does not read held a string
+/// with a lone surrogate escape (`"iat":"k\uDDDD…"`); the verifier skipped it and accepted the
+/// token, while `UntrustedToken::decode` refused it. Both now refuse it.
 #[test]
-#[ignore = "fails until UntrustedToken::decode accepts what the verifier's header parser accepts"]
-fn untrusted_decode_accepts_what_the_header_parser_accepts() {
-    for name in [
-        "header_number_out_of_f64_range",
-        "header_lone_surrogate_escape",
-    ] {
-        let input = fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fuzz/regressions/verify")
-                .join(name),
-        )
-        .expect("regression input");
-        let newline = input
-            .iter()
-            .position(|b| *b == b'\n')
-            .expect("header \\n claims");
-        let token = targets::sign_parts(Algorithm::HS256, &input[..newline], &input[newline + 1..]);
-        let verifier = tessera::Verifier::new(targets::keys(), targets::policy())
-            .with_clock(FixedClock::at(targets::NOW));
-        let context = tessera::VerifyContext::new().client_ip(targets::CLIENT_IP);
-        verifier
-            .verify_with::<serde_json::Value>(&token, &context)
-            .expect("the token verifies");
-        let decoded = tessera::UntrustedToken::decode(&token);
-        assert!(decoded.is_ok(), "{name}: {:?}", decoded.err());
-    }
+fn header_lone_surrogate_is_refused_by_both_parsers() {
+    let (verified, decoded) = verify_and_decode("header_lone_surrogate_escape");
+    assert_eq!(
+        verified.expect_err("refused").kind(),
+        tessera::ErrorKind::Malformed
+    );
+    assert_eq!(
+        decoded.expect_err("refused").kind(),
+        tessera::ErrorKind::Malformed
+    );
+}
+
+/// Found by the `verify` target: a header member that the verifier does not read held a number
+/// beyond the range of an `f64` (`"exx":32e00000603`); the verifier skipped it and accepted the
+/// token, while `UntrustedToken::decode` refused it. Both parsers now give the same answer.
+#[test]
+fn header_number_out_of_f64_range_is_treated_alike() {
+    let (verified, decoded) = verify_and_decode("header_number_out_of_f64_range");
+    assert_eq!(
+        verified.is_ok(),
+        decoded.is_ok(),
+        "verify: {verified:?}, decode: {decoded:?}"
+    );
 }
 
 /// The seeds must reach past the signature: some verify, some are rejected for a claim.
