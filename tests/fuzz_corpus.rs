@@ -61,7 +61,8 @@ fn fuzz_regressions_replay() {
 }
 
 /// Found by the `untrusted` target: `registered_claims()` once skipped a number outside the range
-/// of an `f64` in an unregistered claim while `claims()` refused it. Every path now refuses it.
+/// of an `f64` in an unregistered claim, while `claims()` (a `serde_json::Value` map) refused it.
+/// Skipped values are now read in full, so every path refuses it alike.
 #[test]
 fn out_of_range_number_in_an_unregistered_claim() {
     let token = fs::read_to_string(
@@ -70,30 +71,36 @@ fn out_of_range_number_in_an_unregistered_claim() {
     )
     .expect("regression input");
     let t = tessera::UntrustedToken::decode(&token).expect("header and parts decode");
-    let malformed = |r: Result<(), tessera::Error>| {
-        assert_eq!(
-            r.expect_err("refused").kind(),
-            tessera::ErrorKind::Malformed
-        );
-    };
-    malformed(t.registered_claims().map(|_| ()));
-    malformed(t.claims().map(|_| ()));
+    let malformed = Some(tessera::ErrorKind::Malformed);
+    assert_eq!(t.registered_claims().err().map(|e| e.kind()), malformed);
+    assert_eq!(t.claims().err().map(|e| e.kind()), malformed);
+    // The verifier agrees, whatever claims type the caller asks for.
     let token = targets::sign_parts(Algorithm::HS256, br#"{"alg":"HS256"}"#, t.payload());
     let verifier = tessera::Verifier::new(
         targets::keys(),
         tessera::Policy::new([Algorithm::HS256]).allow_missing_exp(),
     );
-    malformed(verifier.verify::<serde::de::IgnoredAny>(&token).map(|_| ()));
-    malformed(verifier.verify::<serde_json::Value>(&token).map(|_| ()));
+    let kind = |r: Result<(), tessera::Error>| r.err().map(|e| e.kind());
+    assert_eq!(
+        kind(verifier.verify::<serde::de::IgnoredAny>(&token).map(|_| ())),
+        malformed
+    );
+    assert_eq!(kind(verifier.verify::<()>(&token).map(|_| ())), malformed);
+    assert_eq!(
+        kind(verifier.verify::<serde_json::Value>(&token).map(|_| ())),
+        malformed
+    );
 }
 
-/// Signs a `header \n claims` regression input and returns whether the verifier accepted it and
-/// whether `UntrustedToken::decode` did.
-fn verify_and_decode(name: &str) -> (Result<(), tessera::Error>, Result<(), tessera::Error>) {
+/// Found by the `verify` target: a header member named like a registered claim
+/// (`{"alg":"HS256","exp":"JWT"}`) is ignored by the verifier, and `UntrustedToken::decode` once
+/// parsed the header with the claims parser and refused it as `invalid_claim`, so a token that
+/// verified could not be inspected.
+#[test]
+fn untrusted_decode_accepts_what_verifies() {
     let input = fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/regressions/verify")
-            .join(name),
+            .join("fuzz/regressions/verify/header_member_named_exp"),
     )
     .expect("regression input");
     let newline = input
@@ -104,40 +111,51 @@ fn verify_and_decode(name: &str) -> (Result<(), tessera::Error>, Result<(), tess
     let verifier = tessera::Verifier::new(targets::keys(), targets::policy())
         .with_clock(FixedClock::at(targets::NOW));
     let context = tessera::VerifyContext::new().client_ip(targets::CLIENT_IP);
-    let verified = verifier
+    verifier
         .verify_with::<serde_json::Value>(&token, &context)
-        .map(|_| ());
-    let decoded = tessera::UntrustedToken::decode(&token).map(|_| ());
-    (verified, decoded)
+        .expect("the token verifies");
+    let decoded = tessera::UntrustedToken::decode(&token);
+    assert!(decoded.is_ok(), "{:?}", decoded.err());
 }
 
-/// Found by the `verify` target: a header member that the verifier does not read held a string
-/// with a lone surrogate escape (`"iat":"k\uDDDD…"`); the verifier skipped it and accepted the
-/// token, while `UntrustedToken::decode` refused it. Both now refuse it.
+/// Found by the `verify` target: a header member that the verifier does not read was skipped
+/// without building its value, so a number beyond the range of an `f64` (`"exx":32e00000603`) or a
+/// string with a lone surrogate escape (`"iat":"k\uDDDD…"`) passed the verifier while
+/// `UntrustedToken::decode` refused the token. Skipped values are now read in full: the verifier
+/// and the inspector both refuse these headers as `malformed`.
 #[test]
-fn header_lone_surrogate_is_refused_by_both_parsers() {
-    let (verified, decoded) = verify_and_decode("header_lone_surrogate_escape");
-    assert_eq!(
-        verified.expect_err("refused").kind(),
-        tessera::ErrorKind::Malformed
-    );
-    assert_eq!(
-        decoded.expect_err("refused").kind(),
-        tessera::ErrorKind::Malformed
-    );
-}
-
-/// Found by the `verify` target: a header member that the verifier does not read held a number
-/// beyond the range of an `f64` (`"exx":32e00000603`); the verifier skipped it and accepted the
-/// token, while `UntrustedToken::decode` refused it. Both parsers now give the same answer.
-#[test]
-fn header_number_out_of_f64_range_is_treated_alike() {
-    let (verified, decoded) = verify_and_decode("header_number_out_of_f64_range");
-    assert_eq!(
-        verified.is_ok(),
-        decoded.is_ok(),
-        "verify: {verified:?}, decode: {decoded:?}"
-    );
+fn verifier_and_inspector_agree_on_header_values() {
+    for name in [
+        "header_number_out_of_f64_range",
+        "header_lone_surrogate_escape",
+    ] {
+        let input = fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fuzz/regressions/verify")
+                .join(name),
+        )
+        .expect("regression input");
+        let newline = input
+            .iter()
+            .position(|b| *b == b'\n')
+            .expect("header \\n claims");
+        let token = targets::sign_parts(Algorithm::HS256, &input[..newline], &input[newline + 1..]);
+        let verifier = tessera::Verifier::new(targets::keys(), targets::policy())
+            .with_clock(FixedClock::at(targets::NOW));
+        let context = tessera::VerifyContext::new().client_ip(targets::CLIENT_IP);
+        let verified = verifier.verify_with::<serde_json::Value>(&token, &context);
+        assert_eq!(
+            verified.err().map(|e| e.kind()),
+            Some(tessera::ErrorKind::Malformed),
+            "{name}"
+        );
+        let decoded = tessera::UntrustedToken::decode(&token);
+        assert_eq!(
+            decoded.err().map(|e| e.kind()),
+            Some(tessera::ErrorKind::Malformed),
+            "{name}"
+        );
+    }
 }
 
 /// The seeds must reach past the signature: some verify, some are rejected for a claim.

@@ -1,4 +1,4 @@
-//! jsonwebtoken 10, with either of its crypto backends.
+//! jsonwebtoken 12, with either of its crypto backends.
 //!
 //! jsonwebtoken picks its backend through a process-wide `CryptoProvider`. Both backends are
 //! compiled in, and the provider installed here forwards each call to the `rust_crypto` or the
@@ -7,7 +7,7 @@
 
 use std::sync::atomic::Ordering;
 
-use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
+use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +35,7 @@ fn verifier(
 static DISPATCH: CryptoProvider = CryptoProvider {
     signer_factory: signer,
     verifier_factory: verifier,
-    jwk_utils: JwkUtils::new_unimplemented(),
+    key_utils: KeyUtils::new_unimplemented(),
 };
 
 pub fn install_provider() {
@@ -80,8 +80,8 @@ impl JsonWebToken {
         let (jalg, encoding, decoding) = match alg {
             Alg::HS256 => (
                 Algorithm::HS256,
-                EncodingKey::from_secret(crate::HMAC_SECRET),
-                DecodingKey::from_secret(crate::HMAC_SECRET),
+                EncodingKey::from_secret(crate::HMAC_SECRET).expect("HMAC key"),
+                DecodingKey::from_secret(crate::HMAC_SECRET).expect("HMAC key"),
             ),
             Alg::RS256 => (
                 Algorithm::RS256,
@@ -122,9 +122,9 @@ impl JsonWebToken {
 impl Peer for JsonWebToken {
     fn name(&self) -> String {
         if self.aws_lc {
-            "jsonwebtoken 10 (aws_lc_rs)".to_owned()
+            "jsonwebtoken 12 (aws_lc_rs)".to_owned()
         } else {
-            "jsonwebtoken 10 (rust_crypto)".to_owned()
+            "jsonwebtoken 12 (rust_crypto)".to_owned()
         }
     }
 
