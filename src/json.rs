@@ -559,12 +559,21 @@ pub(crate) struct Found<'de> {
 pub(crate) trait WatchList {
     /// The index of `name` in the list, if it is watched.
     fn index_of(&self, name: &str) -> Option<usize>;
+
+    /// Whether nothing is watched (lets the decoder skip the lookups).
+    fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 impl<S: AsRef<str>> WatchList for Vec<S> {
     #[inline]
     fn index_of(&self, name: &str) -> Option<usize> {
         self.iter().position(|w| w.as_ref() == name)
+    }
+
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
     }
 }
 
@@ -576,6 +585,10 @@ impl WatchList for Unwatched {
     fn index_of(&self, _: &str) -> Option<usize> {
         None
     }
+
+    fn is_empty(&self) -> bool {
+        true
+    }
 }
 
 /// What the claims tee records while the caller's type is decoded.
@@ -583,6 +596,7 @@ pub(crate) struct ClaimsSink<'de, 'p> {
     pub(crate) found: Found<'de>,
     /// Names whose values the policy inspects, and an observer that sees each one.
     watched: &'p dyn WatchList,
+    nothing_watched: bool,
     observer: &'p mut dyn FnMut(usize, &serde_json::Value),
     /// The precise error for a claim that failed, which outranks serde's message.
     error: Option<Error>,
@@ -640,6 +654,7 @@ impl<'de, 'p> ClaimsSink<'de, 'p> {
     ) -> Self {
         ClaimsSink {
             found: Found::default(),
+            nothing_watched: watched.is_empty(),
             watched,
             observer,
             error: None,
@@ -660,8 +675,13 @@ impl<'de, 'p> ClaimsSink<'de, 'p> {
         E::custom(msg)
     }
 
+    #[inline]
     fn watch_index(&self, name: &str) -> Option<usize> {
-        self.watched.index_of(name)
+        if self.nothing_watched {
+            None
+        } else {
+            self.watched.index_of(name)
+        }
     }
 
     fn observe(&mut self, index: usize, value: &serde_json::Value) {
