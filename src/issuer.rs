@@ -339,58 +339,36 @@ impl<'a, S: Signer, C: Clock, T: Serialize + ?Sized> TokenBuilder<'a, S, C, T> {
         };
 
         // The issuer's members first, then the caller's members spliced in.
-        let mut payload = Vec::with_capacity(256);
-        payload.push(b'{');
-        let mut ours = Written::default();
-        let mut member =
-            |name: &'a str, value: &dyn erased_serde_json::Write| -> Result<(), Error> {
-                if payload.len() > 1 {
-                    payload.push(b',');
-                }
-                write_json(&mut payload, name)?;
-                payload.push(b':');
-                value.write(&mut payload)?;
-                ours.push(name);
-                Ok(())
-            };
+        let mut ours = Members::default();
         if let Some(iss) = &issuer.iss {
-            member("iss", &iss.as_str())?;
+            ours.add("iss", iss)?;
         }
         if let Some(sub) = self.sub {
-            member("sub", &sub)?;
+            ours.add("sub", sub)?;
         }
         if let Some(aud) = aud {
-            member("aud", aud)?;
+            ours.add("aud", aud)?;
         }
-        member("iat", &now)?;
-        member("nbf", &now)?;
-        member("exp", &now.add_secs(lifetime))?;
+        ours.add("iat", &now)?;
+        ours.add("nbf", &now)?;
+        ours.add("exp", &now.add_secs(lifetime))?;
         if let Some(jti) = jti {
-            member("jti", &jti)?;
+            ours.add("jti", jti)?;
         }
         if let Some(at) = self.auth_time {
-            member("auth_time", &at)?;
+            ours.add("auth_time", &at)?;
         }
         match self.bound_to.as_slice() {
             [] => {}
-            [one] => member(&issuer.ip_claim, &one.to_string())?,
+            [one] => ours.add(&issuer.ip_claim, &one.to_string())?,
             many => {
                 let all: Vec<String> = many.iter().map(ToString::to_string).collect();
-                member(&issuer.ip_claim, &all)?;
+                ours.add(&issuer.ip_claim, &all)?;
             }
         }
-        let custom = serde_json::to_string(self.claims).map_err(|e| Error::InvalidClaim {
-            claim: "claims".into(),
-            reason: e.to_string().into(),
-        })?;
+        let custom = serde_json::to_string(self.claims).map_err(|e| claims_error(&e))?;
         let members = custom_members(&custom, &ours)?;
-        if !members.is_empty() {
-            if payload.len() > 1 {
-                payload.push(b',');
-            }
-            payload.extend_from_slice(members.as_bytes());
-        }
-        payload.push(b'}');
+        let payload = ours.finish(members);
 
         let mut token =
             String::with_capacity(issuer.header_prefix.len() + payload.len() / 3 * 4 + 8 + 700);
@@ -403,49 +381,66 @@ impl<'a, S: Signer, C: Clock, T: Serialize + ?Sized> TokenBuilder<'a, S, C, T> {
     }
 }
 
-/// Object-safe JSON writing for the issuer's members.
-mod erased_serde_json {
-    use crate::Error;
-
-    pub(super) trait Write {
-        fn write(&self, out: &mut Vec<u8>) -> Result<(), Error>;
-    }
-
-    impl<T: serde::Serialize + ?Sized> Write for T {
-        fn write(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-            super::write_json(out, self)
-        }
-    }
-}
-
-fn write_json<V: Serialize + ?Sized>(out: &mut Vec<u8>, value: &V) -> Result<(), Error> {
-    serde_json::to_writer(out, value).map_err(|e| Error::InvalidClaim {
+fn claims_error(e: &serde_json::Error) -> Error {
+    Error::InvalidClaim {
         claim: "claims".into(),
         reason: e.to_string().into(),
-    })
+    }
 }
 
-/// The names of the members the issuer wrote (at most nine), kept on the stack.
-#[derive(Default)]
-struct Written<'a> {
+/// The members the issuer writes itself: the JSON text so far, and their names (at most nine),
+/// which the caller's claims must not repeat.
+struct Members<'a> {
+    json: Vec<u8>,
     names: [&'a str; 9],
     len: usize,
 }
 
-impl<'a> Written<'a> {
-    fn push(&mut self, name: &'a str) {
+impl Default for Members<'_> {
+    fn default() -> Self {
+        let mut json = Vec::with_capacity(256);
+        json.push(b'{');
+        Members {
+            json,
+            names: [""; 9],
+            len: 0,
+        }
+    }
+}
+
+impl<'a> Members<'a> {
+    fn add<V: Serialize + ?Sized>(&mut self, name: &'a str, value: &V) -> Result<(), Error> {
+        if self.json.len() > 1 {
+            self.json.push(b',');
+        }
+        serde_json::to_writer(&mut self.json, name).map_err(|e| claims_error(&e))?;
+        self.json.push(b':');
+        serde_json::to_writer(&mut self.json, value).map_err(|e| claims_error(&e))?;
         if let Some(slot) = self.names.get_mut(self.len) {
             *slot = name;
             self.len += 1;
         }
+        Ok(())
     }
 
     fn names(&self) -> &[&'a str] {
         self.names.get(..self.len).unwrap_or_default()
     }
+
+    /// Closes the object after appending `custom` (members without braces).
+    fn finish(mut self, custom: &str) -> Vec<u8> {
+        if !custom.is_empty() {
+            if self.json.len() > 1 {
+                self.json.push(b',');
+            }
+            self.json.extend_from_slice(custom.as_bytes());
+        }
+        self.json.push(b'}');
+        self.json
+    }
 }
 
-impl crate::json::WatchList for Written<'_> {
+impl crate::json::WatchList for Members<'_> {
     fn index_of(&self, name: &str) -> Option<usize> {
         self.names().iter().position(|n| *n == name)
     }
@@ -454,7 +449,7 @@ impl crate::json::WatchList for Written<'_> {
 /// Checks the caller's claims JSON and returns its members without the braces. It must be an
 /// object (or `null`, for none) without duplicate names, with registered claims of the right types,
 /// and without any member the issuer wrote itself (`ours`).
-fn custom_members<'c>(custom: &'c str, ours: &Written<'_>) -> Result<&'c str, Error> {
+fn custom_members<'c>(custom: &'c str, ours: &Members<'_>) -> Result<&'c str, Error> {
     if custom == "null" || custom == "{}" {
         return Ok("");
     }
