@@ -118,29 +118,18 @@ pub(crate) fn policy() -> Policy {
         .ip_binding(IpBindingMode::WhenPresent)
 }
 
-type FuzzVerifier = Verifier<&'static Keys, tessera::NoRevocation, FixedClock>;
+pub(crate) type FuzzVerifier = Verifier<&'static Keys, tessera::NoRevocation, FixedClock>;
 
-fn verifier() -> &'static FuzzVerifier {
+/// The verifier every target and regression test uses (keys, policy and clock above).
+pub(crate) fn verifier() -> &'static FuzzVerifier {
     static VERIFIER: OnceLock<FuzzVerifier> = OnceLock::new();
     VERIFIER.get_or_init(|| Verifier::new(keys(), policy()).with_clock(FixedClock::at(NOW)))
 }
 
 /// Base64url without padding, as the verifier expects.
 pub(crate) fn b64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Signs `header` and `claims` (any bytes) with the key for `alg` as a compact JWS.

@@ -98,22 +98,8 @@ fn out_of_range_number_in_an_unregistered_claim() {
 /// verified could not be inspected.
 #[test]
 fn untrusted_decode_accepts_what_verifies() {
-    let input = fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/regressions/verify/header_member_named_exp"),
-    )
-    .expect("regression input");
-    let newline = input
-        .iter()
-        .position(|b| *b == b'\n')
-        .expect("header \\n claims");
-    let token = targets::sign_parts(Algorithm::HS256, &input[..newline], &input[newline + 1..]);
-    let verifier = tessera::Verifier::new(targets::keys(), targets::policy())
-        .with_clock(FixedClock::at(targets::NOW));
-    let context = tessera::VerifyContext::new().client_ip(targets::CLIENT_IP);
-    verifier
-        .verify_with::<serde_json::Value>(&token, &context)
-        .expect("the token verifies");
+    let token = verify_regression_token("header_member_named_exp");
+    verify_like_the_target(&token).expect("the token verifies");
     let decoded = tessera::UntrustedToken::decode(&token);
     assert!(decoded.is_ok(), "{:?}", decoded.err());
 }
@@ -129,21 +115,8 @@ fn verifier_and_inspector_agree_on_header_values() {
         "header_number_out_of_f64_range",
         "header_lone_surrogate_escape",
     ] {
-        let input = fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fuzz/regressions/verify")
-                .join(name),
-        )
-        .expect("regression input");
-        let newline = input
-            .iter()
-            .position(|b| *b == b'\n')
-            .expect("header \\n claims");
-        let token = targets::sign_parts(Algorithm::HS256, &input[..newline], &input[newline + 1..]);
-        let verifier = tessera::Verifier::new(targets::keys(), targets::policy())
-            .with_clock(FixedClock::at(targets::NOW));
-        let context = tessera::VerifyContext::new().client_ip(targets::CLIENT_IP);
-        let verified = verifier.verify_with::<serde_json::Value>(&token, &context);
+        let token = verify_regression_token(name);
+        let verified = verify_like_the_target(&token);
         assert_eq!(
             verified.err().map(|e| e.kind()),
             Some(tessera::ErrorKind::Malformed),
@@ -158,12 +131,31 @@ fn verifier_and_inspector_agree_on_header_values() {
     }
 }
 
+/// A `verify` regression input (`header` newline `claims`), signed with the HS256 fuzzing key.
+fn verify_regression_token(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/verify")
+        .join(name);
+    let input = fs::read(path).expect("regression input");
+    let newline = input
+        .iter()
+        .position(|b| *b == b'\n')
+        .expect("header \\n claims");
+    let (header, claims) = input.split_at(newline);
+    targets::sign_parts(Algorithm::HS256, header, &claims[1..])
+}
+
+/// Verifies `token` the way the `verify` target does.
+fn verify_like_the_target(
+    token: &str,
+) -> Result<tessera::Verified<serde_json::Value>, tessera::Error> {
+    let context = tessera::VerifyContext::new().client_ip(targets::CLIENT_IP);
+    targets::verifier().verify_with::<serde_json::Value>(token, &context)
+}
+
 /// The seeds must reach past the signature: some verify, some are rejected for a claim.
 #[test]
 fn verify_seeds_reach_the_policy() {
-    let context = tessera::VerifyContext::new().client_ip(targets::CLIENT_IP);
-    let verifier = tessera::Verifier::new(targets::keys(), targets::policy())
-        .with_clock(FixedClock::at(targets::NOW));
     let mut accepted = Vec::new();
     let mut kinds = std::collections::BTreeSet::new();
     for entry in fs::read_dir(corpus_dir("verify")).expect("corpus") {
@@ -173,7 +165,7 @@ fn verify_seeds_reach_the_policy() {
             None => String::from_utf8(data).unwrap_or_default(),
             Some(i) => targets::sign_parts(Algorithm::HS256, &data[..i], &data[i + 1..]),
         };
-        match verifier.verify_with::<serde_json::Value>(&token, &context) {
+        match verify_like_the_target(&token) {
             Ok(v) => accepted.push(v.algorithm()),
             Err(e) => {
                 kinds.insert(e.kind().as_str());
