@@ -675,18 +675,29 @@ fn check_ip(name: &str, value: &Value, client: Option<IpAddr>) -> Result<(), Err
         claim: name.to_owned().into(),
         reason: "must be an IP address, a CIDR network, or a non-empty array of them".into(),
     };
-    let parse = |v: &Value| v.as_str().and_then(|s| s.parse::<IpNetwork>().ok());
-    let networks: Vec<IpNetwork> = match value {
-        Value::String(_) => vec![parse(value).ok_or_else(invalid)?],
-        Value::Array(items) if !items.is_empty() && items.len() <= 64 => items
-            .iter()
-            .map(|v| parse(v).ok_or_else(invalid))
-            .collect::<Result<_, _>>()?,
+    // Every entry must parse; the client must be in at least one.
+    let matches = |v: &Value| -> Result<bool, Error> {
+        let network = v
+            .as_str()
+            .and_then(|s| s.parse::<IpNetwork>().ok())
+            .ok_or_else(invalid)?;
+        Ok(client.is_some_and(|ip| network.contains(ip)))
+    };
+    let bound = match value {
+        Value::String(_) => matches(value)?,
+        Value::Array(items) if !items.is_empty() && items.len() <= 64 => {
+            let mut any = false;
+            for item in items {
+                any |= matches(item)?;
+            }
+            any
+        }
         _ => return Err(invalid()),
     };
-    match client {
-        Some(ip) if networks.iter().any(|n| n.contains(ip)) => Ok(()),
-        _ => Err(Error::IpMismatch),
+    if bound {
+        Ok(())
+    } else {
+        Err(Error::IpMismatch)
     }
 }
 
