@@ -3,14 +3,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLockReadGuard};
 
 use crate::provider::{KeyHandle, KeyProvider, KeyRequest};
+use crate::published::Published;
 use crate::{Algorithm, Error, Jwk, JwkSet, KeyFamily, VerifyingKey};
-
-/// Number of independently locked copies of the current snapshot.
-const SHARDS: usize = 16;
 
 /// A set of [`VerifyingKey`]s that selects the key for a token by `kid` and algorithm, and can be
 /// changed from any thread while other threads verify.
@@ -60,15 +57,9 @@ const SHARDS: usize = 16;
 /// # Ok::<(), tessera::Error>(())
 /// ```
 pub struct KeySet {
-    shards: Box<[Padded<RwLock<Arc<Snapshot>>>]>,
-    /// The current snapshot; writers hold this lock while building and installing the next one.
-    current: Mutex<Arc<Snapshot>>,
+    snapshot: Published<Snapshot>,
     thumbprint_kids: bool,
 }
-
-/// Keeps each shard on its own cache lines, so that readers on different shards do not share them.
-#[repr(align(128))]
-struct Padded<T>(T);
 
 struct Entry {
     key: Arc<VerifyingKey>,
@@ -173,18 +164,6 @@ impl Deref for KeyGuard<'_> {
     }
 }
 
-static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
-}
-
-/// This thread's shard.
-#[inline]
-fn shard_index() -> usize {
-    SHARD.try_with(|s| *s).unwrap_or(0)
-}
-
 impl KeySet {
     /// An empty set.
     pub fn new() -> Self {
@@ -231,7 +210,7 @@ impl KeySet {
     #[must_use]
     pub fn with_thumbprint_kids(self) -> Self {
         let snapshot = {
-            let current = lock(&self.current);
+            let current = self.snapshot.current();
             let entries = current.keys().map(|k| entry(Arc::clone(k), true)).collect();
             Snapshot::new(entries, current.skipped)
         };
@@ -239,13 +218,8 @@ impl KeySet {
     }
 
     fn from_snapshot(snapshot: Snapshot, thumbprint_kids: bool) -> Self {
-        let snapshot = Arc::new(snapshot);
-        let shards = (0..SHARDS)
-            .map(|_| Padded(RwLock::new(Arc::clone(&snapshot))))
-            .collect();
         KeySet {
-            shards,
-            current: Mutex::new(snapshot),
+            snapshot: Published::new(snapshot),
             thumbprint_kids,
         }
     }
@@ -336,20 +310,14 @@ impl KeySet {
         self.update(|_| Snapshot::new(keys.entries, keys.skipped));
     }
 
-    /// Builds the next snapshot from the current one and installs it in every shard.
+    /// Builds the next snapshot from the current one and publishes it to every reader.
     fn update(&self, next: impl FnOnce(&Snapshot) -> Snapshot) {
-        let mut current = lock(&self.current);
-        let snapshot = Arc::new(next(&current));
-        for shard in self.shards.iter() {
-            let mut slot = shard.0.write().unwrap_or_else(PoisonError::into_inner);
-            *slot = Arc::clone(&snapshot);
-        }
-        *current = snapshot;
+        self.snapshot.update(|current| Some(next(current)));
     }
 
     /// The number of keys in the set.
     pub fn len(&self) -> usize {
-        lock(&self.current).entries.len()
+        self.snapshot.current().entries.len()
     }
 
     /// Whether the set holds no key.
@@ -360,12 +328,13 @@ impl KeySet {
     /// The number of JWK Set members skipped when the current keys were loaded (0 for keys not
     /// loaded from a JWK Set).
     pub fn skipped(&self) -> usize {
-        lock(&self.current).skipped
+        self.snapshot.current().skipped
     }
 
     /// The `kid`s the keys are indexed under, in the set's order (keys without one are left out).
     pub fn key_ids(&self) -> Vec<String> {
-        lock(&self.current)
+        self.snapshot
+            .current()
             .entries
             .iter()
             .filter_map(|e| e.kid.as_deref().map(str::to_owned))
@@ -374,7 +343,7 @@ impl KeySet {
 
     /// The keys of the set, shared.
     pub fn keys(&self) -> Vec<Arc<VerifyingKey>> {
-        lock(&self.current).keys().cloned().collect()
+        self.snapshot.current().keys().cloned().collect()
     }
 }
 
@@ -393,11 +362,7 @@ impl<K: Into<Arc<VerifyingKey>>> FromIterator<K> for KeySet {
 impl KeyProvider for KeySet {
     #[inline]
     fn key(&self, request: &KeyRequest<'_>) -> Result<KeyHandle<'_>, Error> {
-        let shard = self
-            .shards
-            .get(shard_index())
-            .ok_or_else(|| request.not_found())?;
-        let snapshot = shard.0.read().unwrap_or_else(PoisonError::into_inner);
+        let snapshot = self.snapshot.read();
         match snapshot.select(request) {
             Some(index) => Ok(KeyHandle::guarded(KeyGuard { snapshot, index })),
             None => Err(request.not_found()),
@@ -407,7 +372,7 @@ impl KeyProvider for KeySet {
 
 impl fmt::Debug for KeySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let current = lock(&self.current);
+        let current = self.snapshot.current();
         f.debug_struct("KeySet")
             .field(
                 "keys",
@@ -449,10 +414,6 @@ impl PreparedKeys {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 fn entry(key: Arc<VerifyingKey>, thumbprint_kids: bool) -> Entry {
     let kid = match key.key_id() {
         Some(kid) => Some(kid.into()),
@@ -489,26 +450,4 @@ fn key_from_jwk(jwk: &Jwk) -> Result<VerifyingKey, Error> {
 /// The RFC 7638 thumbprint of `key`, base64url-encoded.
 fn thumbprint(key: &VerifyingKey) -> Option<String> {
     Some(key.thumbprint())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn threads_are_spread_over_the_shards() {
-        let shards: std::collections::HashSet<usize> = (0..SHARDS)
-            .map(|_| std::thread::spawn(shard_index).join().unwrap())
-            .collect();
-        assert!(shards.iter().all(|s| *s < SHARDS));
-        // Round-robin: other tests may take turns meanwhile, but not all of them.
-        assert!(shards.len() > 1, "{shards:?}");
-        // A thread keeps its shard.
-        assert_eq!(shard_index(), shard_index());
-    }
-
-    #[test]
-    fn shards_are_on_separate_cache_lines() {
-        assert!(std::mem::align_of::<Padded<RwLock<Arc<Snapshot>>>>() >= 128);
-    }
 }

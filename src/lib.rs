@@ -74,6 +74,7 @@ mod keys;
 mod keyset;
 mod policy;
 mod provider;
+mod published;
 mod remote;
 mod revocation;
 mod token;
