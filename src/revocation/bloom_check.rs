@@ -1,10 +1,11 @@
 //! A service's copy of the issuer's Bloom snapshot, swapped atomically.
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use super::bloom::Probe;
 use super::{NoRevocation, Revocation, TokenFacts};
+use crate::published::Published;
 use crate::{AlgorithmSet, BloomSnapshot, Error, KeyProvider};
 
 /// What a [`BloomCheck`] does when a token's `jti` hits the filter.
@@ -50,7 +51,8 @@ pub enum OnHit<E = NoRevocation> {
 /// # Ok::<(), tessera::Error>(())
 /// ```
 pub struct BloomCheck<E = NoRevocation> {
-    current: RwLock<Option<Arc<BloomSnapshot>>>,
+    /// The snapshot in use, published per thread so that checks share no lock.
+    current: Published<Option<Arc<BloomSnapshot>>>,
     on_hit: OnHit<E>,
     require_jti: bool,
     max_age: Option<i64>,
@@ -78,7 +80,7 @@ impl<E: Revocation> BloomCheck<E> {
     /// A check with the given on-hit behaviour, with no snapshot yet.
     pub fn with_on_hit(on_hit: OnHit<E>) -> Self {
         BloomCheck {
-            current: RwLock::new(None),
+            current: Published::new(None),
             on_hit,
             require_jti: true,
             max_age: None,
@@ -111,19 +113,12 @@ impl<E: Revocation> BloomCheck<E> {
     /// Swaps in `snapshot` unless the current one was issued later (so that a replayed old
     /// snapshot cannot bring revoked tokens back); returns whether it was installed.
     pub fn install(&self, snapshot: BloomSnapshot) -> bool {
-        let snapshot = Arc::new(snapshot);
-        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
-        if current
-            .as_ref()
-            .is_some_and(|c| c.issued_at() > snapshot.issued_at())
-        {
-            return false;
-        }
-        let old = current.replace(snapshot);
-        drop(current);
-        // The old filter is freed here, outside the lock.
-        drop(old);
-        true
+        self.current.update(|current| {
+            let older = current
+                .as_ref()
+                .is_some_and(|c| c.issued_at() > snapshot.issued_at());
+            (!older).then(|| Some(Arc::new(snapshot)))
+        })
     }
 
     /// Verifies a signed snapshot (see [`BloomSnapshot::from_jws`]) and
@@ -142,10 +137,7 @@ impl<E: Revocation> BloomCheck<E> {
 
     /// The snapshot in use, if any.
     pub fn current(&self) -> Option<Arc<BloomSnapshot>> {
-        self.current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        (**self.current.read()).clone()
     }
 }
 
@@ -161,8 +153,8 @@ impl<E: Revocation> Revocation for BloomCheck<E> {
         };
         let probe = Probe::new(jti);
         let hit = {
-            let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
-            let Some(snapshot) = current.as_deref() else {
+            let current = self.current.read();
+            let Some(snapshot) = (**current).as_deref() else {
                 return Err(Error::RevocationUnavailable {
                     detail: "no Bloom snapshot loaded yet".into(),
                     source: None,
@@ -192,10 +184,7 @@ impl<E: Revocation> Revocation for BloomCheck<E> {
 impl<E: fmt::Debug> fmt::Debug for BloomCheck<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BloomCheck")
-            .field(
-                "current",
-                &*self.current.read().unwrap_or_else(PoisonError::into_inner),
-            )
+            .field("current", &**self.current.read())
             .field("on_hit", &self.on_hit)
             .field("require_jti", &self.require_jti)
             .field("max_age", &self.max_age)
