@@ -68,6 +68,7 @@ mod base64url;
 mod claims;
 mod clock;
 mod error;
+mod header_memo;
 mod issuer;
 mod json;
 mod keys;

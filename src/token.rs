@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::header_memo::{self, HeaderFacts};
 use crate::json::AudValue;
 use crate::{Algorithm, Audience, Error, NumericDate, RegisteredClaims, base64url};
 
@@ -15,7 +16,11 @@ pub(crate) struct Parts<'t> {
     pub(crate) signature: &'t str,
 }
 
-/// Checks the size limit and splits a compact token into exactly three parts.
+/// Checks the size limit and splits a compact token at its first and last `.`.
+///
+/// A payload that itself contains a `.` (four or more parts: JWE, nested forms) is refused when
+/// it fails to decode, which it always does since `.` is not a base64url character; see
+/// [`Parts::undecodable`]. That saves a scan of the payload on every valid token.
 pub(crate) fn split(token: &str, limit: usize) -> Result<Parts<'_>, Error> {
     if token.len() > limit {
         return Err(Error::TooLarge {
@@ -33,11 +38,6 @@ pub(crate) fn split(token: &str, limit: usize) -> Result<Parts<'_>, Error> {
             "a compact token has three parts separated by '.'",
         ));
     };
-    if payload.contains('.') {
-        return Err(Error::malformed(
-            "a compact token has exactly three parts (JWE and other forms are not accepted)",
-        ));
-    }
     if header.is_empty() {
         return Err(Error::malformed("empty header"));
     }
@@ -49,17 +49,79 @@ pub(crate) fn split(token: &str, limit: usize) -> Result<Parts<'_>, Error> {
     })
 }
 
+impl Parts<'_> {
+    /// The error for a header or payload that is not strict base64url: a payload with a `.` in
+    /// it means the token has more than three parts, which is reported as such.
+    fn undecodable(&self, what: &'static str) -> Error {
+        if self.payload.contains('.') {
+            Error::malformed(
+                "a compact token has exactly three parts (JWE and other forms are not accepted)",
+            )
+        } else {
+            Error::malformed(what)
+        }
+    }
+}
+
 /// Decodes header and payload into one buffer; returns it with the header's length.
 pub(crate) fn decode_parts(parts: &Parts<'_>) -> Result<(Vec<u8>, usize), Error> {
     let mut buf = Vec::with_capacity(
         decode_reserve(parts.header.len()) + decode_reserve(parts.payload.len()),
     );
     base64url::decode_into(parts.header.as_bytes(), &mut buf)
-        .ok_or_else(|| Error::malformed("header is not strict base64url"))?;
+        .ok_or_else(|| parts.undecodable("header is not strict base64url"))?;
     let header_len = buf.len();
     base64url::decode_into(parts.payload.as_bytes(), &mut buf)
-        .ok_or_else(|| Error::malformed("payload is not strict base64url"))?;
+        .ok_or_else(|| parts.undecodable("payload is not strict base64url"))?;
     Ok((buf, header_len))
+}
+
+/// The protected header of a token being verified, as the verifier uses it.
+pub(crate) struct Header {
+    pub(crate) alg: Algorithm,
+    /// `kid` and `typ`, as ranges of the decoded buffer where possible.
+    pub(crate) kid: Option<Text>,
+    pub(crate) typ: Option<Text>,
+}
+
+/// Decodes header and payload into one buffer and parses the header (or recalls its parse, see
+/// [`header_memo`]); returns the buffer, the header's length in it, and the header.
+pub(crate) fn decode_token(parts: &Parts<'_>) -> Result<(Vec<u8>, usize, Header), Error> {
+    let mut buf = Vec::with_capacity(
+        decode_reserve(parts.header.len()) + decode_reserve(parts.payload.len()),
+    );
+    let recalled = header_memo::recall(parts.header, &mut buf);
+    if recalled.is_none() {
+        base64url::decode_into(parts.header.as_bytes(), &mut buf)
+            .ok_or_else(|| parts.undecodable("header is not strict base64url"))?;
+    }
+    let header_len = buf.len();
+    base64url::decode_into(parts.payload.as_bytes(), &mut buf)
+        .ok_or_else(|| parts.undecodable("payload is not strict base64url"))?;
+    let header = match recalled {
+        Some(facts) => Header {
+            alg: facts.alg,
+            kid: facts.kid(),
+            typ: facts.typ(),
+        },
+        None => {
+            let json = std::str::from_utf8(buf.get(..header_len).unwrap_or_default())
+                .map_err(|_| Error::malformed("header is not UTF-8"))?;
+            let raw = crate::json::parse_header(json)?;
+            let header = Header {
+                alg: raw.alg,
+                kid: raw.kid.map(|k| Text::of(json, k)),
+                typ: raw.typ.map(|t| Text::of(json, t)),
+            };
+            if let Some(facts) =
+                HeaderFacts::of(header.alg, header.kid.as_ref(), header.typ.as_ref())
+            {
+                header_memo::remember(parts.header, json.as_bytes(), facts);
+            }
+            header
+        }
+    };
+    Ok((buf, header_len, header))
 }
 
 /// The length of the data that `n` characters of unpadded base64url decode to.
@@ -110,7 +172,7 @@ impl Text {
         Text::Owned(s.into_owned().into_boxed_str())
     }
 
-    fn get<'a>(&'a self, buf: &'a str) -> &'a str {
+    pub(crate) fn get<'a>(&'a self, buf: &'a str) -> &'a str {
         match self {
             Text::Span(start, end) => buf.get(*start as usize..*end as usize).unwrap_or_default(),
             Text::Owned(s) => s,
@@ -448,8 +510,17 @@ mod tests {
         assert!(split("a.b.c", 100).is_ok());
         assert!(split("a..c", 100).is_ok());
         assert!(split("a.b.", 100).is_ok());
-        for bad in ["", "a", "a.b", "a.b.c.d", ".b.c", "a.b.c.d.e"] {
+        for bad in ["", "a", "a.b", ".b.c"] {
             assert!(split(bad, 100).is_err(), "{bad}");
+        }
+        // More than three parts: refused when decoded, with the same message whichever part
+        // fails first.
+        for bad in ["a.b.c.d", "eyJ9.e30.c.d", "a.b.c.d.e", "e30.e30.e30.e30"] {
+            let parts = split(bad, 100).unwrap();
+            for err in [decode_parts(&parts).err(), decode_token(&parts).err()] {
+                let msg = err.map(|e| e.to_string()).unwrap_or_default();
+                assert!(msg.contains("exactly three parts"), "{bad}: {msg}");
+            }
         }
         assert!(matches!(
             split("a.b.c", 4),

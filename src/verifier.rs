@@ -139,19 +139,15 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
 
         // Token text → parts → header.
         let parts = token::split(token, policy.max_token_bytes)?;
-        let (buf, header_len) = token::decode_parts(&parts)?;
-        let buf = String::from_utf8(buf)
-            .map_err(|_| Error::malformed("header or claims are not UTF-8"))?;
-        let header_json = buf
-            .get(..header_len)
-            .ok_or_else(|| Error::malformed("header is not UTF-8"))?;
+        let (buf, header_len, header) = token::decode_token(&parts)?;
+        let buf = String::from_utf8(buf).map_err(|_| Error::malformed("claims are not UTF-8"))?;
         let claims_json = buf
             .get(header_len..)
             .ok_or_else(|| Error::malformed("claims are not UTF-8"))?;
-        let header = json::parse_header(header_json)?;
 
         // Algorithm allowlist → key → signature.
-        self.check_signature(&parts, header.alg, header.kid.as_deref())?;
+        let kid = header.kid.as_ref().map(|k| k.get(&buf));
+        self.check_signature(&parts, header.alg, kid)?;
 
         // Claims, decoded once into T while the registered and watched claims are captured.
         let mut watch = WatchState::new(policy, context.client_ip);
@@ -163,7 +159,7 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
 
         // Policy, in a fixed order so that the reported kind does not depend on member order.
         check_registered(policy, &found, now)?;
-        policy.typ_matches(header.typ.as_deref())?;
+        policy.typ_matches(header.typ.as_ref().map(|t| t.get(&buf)))?;
         watch.finish()?;
         if policy.has_typed_checks() {
             policy.check_typed(&claims)?;
@@ -179,8 +175,7 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
         self.revocation.check(&facts)?;
 
         // Verified<T>: strings are kept as ranges of the decoded buffer where possible.
-        let kid = header.kid.map(|k| Text::of(&buf, k));
-        let typ = header.typ.map(|t| Text::of(&buf, t));
+        let (kid, typ) = (header.kid, header.typ);
         let iss = found.iss.map(|s| Text::of(&buf, s));
         let sub = found.sub.map(|s| Text::of(&buf, s));
         let jti = found.jti.map(|s| Text::of(&buf, s));
@@ -213,16 +208,16 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
     /// As [`Verifier::verify`], up to and including the signature check.
     pub fn verify_jws(&self, token: &str) -> Result<VerifiedJws, Error> {
         let parts = token::split(token, self.policy.max_token_bytes)?;
-        let (mut buf, header_len) = token::decode_parts(&parts)?;
+        let (mut buf, header_len, header) = token::decode_token(&parts)?;
         let payload = buf.split_off(header_len);
-        let header_json =
-            std::str::from_utf8(&buf).map_err(|_| Error::malformed("header is not UTF-8"))?;
-        let header = json::parse_header(header_json)?;
-        self.check_signature(&parts, header.alg, header.kid.as_deref())?;
+        // The header was checked to be UTF-8 when it was parsed.
+        let header_json = std::str::from_utf8(&buf).unwrap_or_default();
+        let kid = header.kid.as_ref().map(|k| k.get(header_json));
+        self.check_signature(&parts, header.alg, kid)?;
         Ok(VerifiedJws {
             alg: header.alg,
-            kid: header.kid.map(|k| k.into_owned()),
-            typ: header.typ.map(|t| t.into_owned()),
+            kid: kid.map(str::to_owned),
+            typ: header.typ.as_ref().map(|t| t.get(header_json).to_owned()),
             payload,
         })
     }
