@@ -79,8 +79,19 @@ impl HmacKey {
     }
 
     pub(crate) fn sign(&self, alg: Algorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(ring::hmac::sign(self.key_for(alg)?, message)
-            .as_ref()
-            .to_vec())
+        let mut tag = Vec::new();
+        self.sign_into(alg, message, &mut tag)?;
+        Ok(tag)
+    }
+
+    /// Signs, appending the tag to `out`.
+    pub(crate) fn sign_into(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        out.extend_from_slice(ring::hmac::sign(self.key_for(alg)?, message).as_ref());
+        Ok(())
     }
 }

@@ -721,4 +721,19 @@ impl crate::Signer for SigningKey {
     fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
         self.sign_with(SigningKey::algorithm(self), signing_input)
     }
+
+    /// HMAC tags are written straight to `out`; other signatures are made by
+    /// [`SigningKey::sign_with`] and appended.
+    fn sign_into(&self, signing_input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        let alg = SigningKey::algorithm(self);
+        match &self.kind {
+            PrivateKind::Hmac(h) if self.meta.permits(self.family(), alg) => {
+                h.sign_into(alg, signing_input, out)
+            }
+            _ => {
+                out.extend_from_slice(&self.sign_with(alg, signing_input)?);
+                Ok(())
+            }
+        }
+    }
 }
