@@ -503,6 +503,14 @@ fn check_custom(custom: &[u8], ours: &Members<'_>) -> Result<bool, Error> {
         // serde_json writes UTF-8 only.
         let text = std::str::from_utf8(custom).map_err(|_| not_object())?;
         strict_check(text, ours)?;
+        // Whitespace can only come from a pre-serialised value (serde_json's `RawValue`): an
+        // object of nothing but whitespace has no members to splice in.
+        let inner = custom
+            .get(1..custom.len().saturating_sub(1))
+            .unwrap_or_default();
+        if inner.iter().all(u8::is_ascii_whitespace) {
+            return Ok(false);
+        }
     }
     Ok(true)
 }

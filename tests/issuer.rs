@@ -234,3 +234,40 @@ fn refresh_keeps_the_session_and_renews_the_token() {
     let err = issuer.refresh(&third).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TooOld);
 }
+
+/// Pre-serialised claims (`RawValue`) keep their text, whitespace included: an object of only
+/// whitespace adds nothing, others are spliced in as written, and every token is valid JSON
+/// that verifies.
+#[test]
+fn pre_serialised_claims_with_whitespace() {
+    let key = key();
+    let clock = FixedClock::at(NOW);
+    let issuer = Issuer::new(&key)
+        .issuer("https://issuer.example")
+        .audience("api")
+        .with_clock(&clock);
+    let verifier = verifier(&key, &clock);
+    for (raw, role) in [
+        ("{ }", None),
+        ("{\n}", None),
+        (r#"{ "role" : "admin" }"#, Some("admin")),
+        (r#"{"role":"x",  "n": [1, 2] }"#, Some("x")),
+    ] {
+        let claims = serde_json::value::RawValue::from_string(raw.to_owned()).unwrap();
+        let token = issuer.issue("alice", &claims).unwrap();
+        let v: Verified<Value> = verifier
+            .verify(&token)
+            .unwrap_or_else(|e| panic!("{raw}: {e}"));
+        serde_json::from_str::<Value>(v.claims_json()).unwrap();
+        assert_eq!(
+            v.claims().get("role").and_then(Value::as_str),
+            role,
+            "{raw}"
+        );
+        assert_eq!(v.subject(), Some("alice"));
+    }
+    let clash =
+        serde_json::value::RawValue::from_string(r#"{ "sub" : "mallory" }"#.to_owned()).unwrap();
+    let err = issuer.issue("alice", &clash).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidClaim);
+}
