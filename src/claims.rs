@@ -38,10 +38,16 @@ impl NumericDate {
     /// # Errors
     /// [`Error::InvalidClaim`] when out of range.
     pub fn from_secs(secs: i64) -> Result<Self, Error> {
-        if (0..=Self::MAX_SECS).contains(&secs) {
-            Ok(NumericDate { secs, nanos: 0 })
+        Self::checked(secs).ok_or_else(|| Error::invalid_claim("date", "out of range"))
+    }
+
+    /// A date from whole seconds, if in range.
+    #[inline]
+    pub(crate) const fn checked(secs: i64) -> Option<Self> {
+        if secs >= 0 && secs <= Self::MAX_SECS {
+            Some(NumericDate { secs, nanos: 0 })
         } else {
-            Err(Error::invalid_claim("date", "out of range"))
+            None
         }
     }
 
@@ -70,6 +76,7 @@ impl NumericDate {
     }
 
     /// The current system time.
+    #[inline]
     pub fn now() -> Self {
         let since = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -94,6 +101,7 @@ impl NumericDate {
 
     /// This date moved by `secs` seconds, clamped to the accepted range.
     #[must_use]
+    #[inline]
     pub fn add_secs(self, secs: i64) -> Self {
         let moved = self.secs.saturating_add(secs);
         if moved > Self::MAX_SECS {
@@ -112,6 +120,7 @@ impl NumericDate {
     }
 
     /// Whole seconds from `earlier` to `self` (negative if `earlier` is later).
+    #[inline]
     pub fn secs_since(self, earlier: NumericDate) -> i64 {
         let mut d = self.secs - earlier.secs;
         if self.nanos < earlier.nanos {
@@ -190,15 +199,17 @@ impl Visitor<'_> for NumericDateVisitor {
         f.write_str("a NumericDate (seconds since the epoch)")
     }
 
+    #[inline]
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
         i64::try_from(v)
             .ok()
-            .and_then(|v| NumericDate::from_secs(v).ok())
+            .and_then(NumericDate::checked)
             .ok_or_else(|| E::custom("date out of range"))
     }
 
+    #[inline]
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
-        NumericDate::from_secs(v).map_err(|_| E::custom("date out of range"))
+        NumericDate::checked(v).ok_or_else(|| E::custom("date out of range"))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumericDate, E> {

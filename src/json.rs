@@ -62,6 +62,7 @@ pub(crate) struct SeenKeys<'de> {
 const SMALL_KEYS: usize = 8;
 
 impl<'de> SeenKeys<'de> {
+    #[inline]
     pub(crate) fn new() -> Self {
         SeenKeys {
             known: 0,
@@ -618,6 +619,7 @@ enum Slot {
 
 impl Slot {
     /// The bit recording that this registered claim was seen (`Other` has none).
+    #[inline]
     fn bit(self) -> Option<u32> {
         Some(match self {
             Slot::Other => return None,
@@ -632,6 +634,7 @@ impl Slot {
         })
     }
 
+    #[inline]
     fn of(name: &str) -> Slot {
         match name {
             "iss" => Slot::Iss,
@@ -648,6 +651,7 @@ impl Slot {
 }
 
 impl<'de, 'p> ClaimsSink<'de, 'p> {
+    #[inline]
     pub(crate) fn new(
         watched: &'p dyn WatchList,
         observer: &'p mut dyn FnMut(usize, &serde_json::Value),
@@ -663,6 +667,7 @@ impl<'de, 'p> ClaimsSink<'de, 'p> {
     }
 
     /// The registered claims found.
+    #[inline]
     pub(crate) fn into_found(self) -> Found<'de> {
         self.found
     }

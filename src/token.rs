@@ -21,6 +21,7 @@ pub(crate) struct Parts<'t> {
 /// A payload that itself contains a `.` (four or more parts: JWE, nested forms) is refused when
 /// it fails to decode, which it always does since `.` is not a base64url character; see
 /// [`Parts::undecodable`]. That saves a scan of the payload on every valid token.
+#[inline]
 pub(crate) fn split(token: &str, limit: usize) -> Result<Parts<'_>, Error> {
     if token.len() > limit {
         return Err(Error::TooLarge {
@@ -143,6 +144,7 @@ pub(crate) const MAX_OTHER_SIGNATURE_LEN: usize = 96;
 
 /// Decodes the signature into `out`, returning its length. A signature longer than `out` cannot
 /// be valid for the algorithm and is `invalid_signature` without being decoded.
+#[inline]
 pub(crate) fn decode_signature(parts: &Parts<'_>, out: &mut [u8]) -> Result<usize, Error> {
     if decoded_len(parts.signature.len()) > out.len() {
         return Err(Error::InvalidSignature);
@@ -160,6 +162,7 @@ pub(crate) enum Text {
 
 impl Text {
     /// Records `s`, which was decoded from `buf`: a range when it borrows from `buf` (no escapes).
+    #[inline]
     pub(crate) fn of(buf: &str, s: Cow<'_, str>) -> Text {
         if let Cow::Borrowed(b) = &s {
             let start = (b.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
@@ -172,6 +175,7 @@ impl Text {
         Text::Owned(s.into_owned().into_boxed_str())
     }
 
+    #[inline]
     pub(crate) fn get<'a>(&'a self, buf: &'a str) -> &'a str {
         match self {
             Text::Span(start, end) => buf.get(*start as usize..*end as usize).unwrap_or_default(),

@@ -246,6 +246,7 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
 }
 
 /// The time, issuer, audience, subject and `jti` rules of the policy.
+#[inline]
 fn check_registered(policy: &Policy, found: &Found<'_>, now: NumericDate) -> Result<(), Error> {
     let leeway = policy.leeway;
     match found.exp {
