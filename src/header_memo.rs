@@ -7,11 +7,11 @@
 //! instead of decoding and parsing it again.
 //!
 //! Nothing a policy decides is remembered: the algorithm allowlist, `typ` and key selection run
-//! on every verification. Only headers that parsed without error are remembered (a refused
-//! header is parsed, and refused, every time), and only when `kid` and `typ` contain no JSON
-//! escapes, so that they can be given back as ranges of the decoded JSON. A memo holds
-//! [`SLOTS`] entries of at most [`MAX_TEXT`] characters per thread; a flood of distinct headers
-//! only evicts entries, it never grows the memo.
+//! on every verification. A header is remembered only once the signature of its token has been
+//! verified, so only the holder of a key can add entries or evict them (a refused header is
+//! parsed, and refused, every time), and only when `kid` and `typ` contain no JSON escapes, so
+//! that they can be given back as ranges of the decoded JSON. A memo holds [`SLOTS`] entries of
+//! at most [`MAX_TEXT`] characters per thread; it never grows.
 
 use std::cell::RefCell;
 
@@ -165,6 +165,33 @@ mod tests {
         let long = "e".repeat(MAX_TEXT + 1);
         remember(&long, b"{}", facts(Algorithm::RS256));
         assert!(recall(&long, &mut Vec::new()).is_none());
+    }
+
+    /// Only a token whose signature verified leaves its header behind.
+    #[test]
+    fn only_verified_signatures_leave_a_header_behind() {
+        use crate::{Policy, SigningKey, Verifier};
+        let key = SigningKey::hmac(&[9u8; 32]).unwrap();
+        let other = SigningKey::hmac(&[8u8; 32]).unwrap();
+        let verifier = Verifier::new(
+            key.verifying_key(),
+            Policy::new([Algorithm::HS256]).allow_missing_exp(),
+        );
+        let header = r#"{"alg":"HS256","kid":"memo-test"}"#;
+        let text = crate::base64url::encode(header.as_bytes());
+        let token = |k: &SigningKey| {
+            let input = format!("{text}.{}", crate::base64url::encode(b"{}"));
+            let sig = k.sign_with(Algorithm::HS256, input.as_bytes()).unwrap();
+            format!("{input}.{}", crate::base64url::encode(&sig))
+        };
+        assert!(verifier.verify::<()>(&token(&other)).is_err());
+        assert!(recall(&text, &mut Vec::new()).is_none());
+        assert!(verifier.verify::<()>(&token(&key)).is_ok());
+        let mut json = Vec::new();
+        let facts = recall(&text, &mut json).map(|f| (f.alg, f.kid));
+        assert_eq!(facts, Some((Algorithm::HS256, Some((22, 31)))));
+        assert_eq!(json, header.as_bytes());
+        assert_eq!(json.get(22..31), Some(&b"memo-test"[..]));
     }
 
     #[test]

@@ -83,6 +83,25 @@ pub(crate) struct Header {
     /// `kid` and `typ`, as ranges of the decoded buffer where possible.
     pub(crate) kid: Option<Text>,
     pub(crate) typ: Option<Text>,
+    /// Whether this parse was recalled rather than made (see [`header_memo`]).
+    recalled: bool,
+}
+
+impl Header {
+    /// Remembers this header's parse for the rest of the thread's tokens with the same header
+    /// text. The verifier calls it once the signature is verified, so that only the holder of a
+    /// key can make entries (and evict others).
+    pub(crate) fn remember(&self, parts: &Parts<'_>, buf: &[u8], header_len: usize) {
+        if self.recalled {
+            return;
+        }
+        if let (Some(facts), Some(json)) = (
+            HeaderFacts::of(self.alg, self.kid.as_ref(), self.typ.as_ref()),
+            buf.get(..header_len),
+        ) {
+            header_memo::remember(parts.header, json, facts);
+        }
+    }
 }
 
 /// Decodes header and payload into one buffer and parses the header (or recalls its parse, see
@@ -104,22 +123,18 @@ pub(crate) fn decode_token(parts: &Parts<'_>) -> Result<(Vec<u8>, usize, Header)
             alg: facts.alg,
             kid: facts.kid(),
             typ: facts.typ(),
+            recalled: true,
         },
         None => {
             let json = std::str::from_utf8(buf.get(..header_len).unwrap_or_default())
                 .map_err(|_| Error::malformed("header is not UTF-8"))?;
             let raw = crate::json::parse_header(json)?;
-            let header = Header {
+            Header {
                 alg: raw.alg,
                 kid: raw.kid.map(|k| Text::of(json, k)),
                 typ: raw.typ.map(|t| Text::of(json, t)),
-            };
-            if let Some(facts) =
-                HeaderFacts::of(header.alg, header.kid.as_ref(), header.typ.as_ref())
-            {
-                header_memo::remember(parts.header, json.as_bytes(), facts);
+                recalled: false,
             }
-            header
         }
     };
     Ok((buf, header_len, header))

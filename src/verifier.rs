@@ -148,6 +148,7 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
         // Algorithm allowlist → key → signature.
         let kid = header.kid.as_ref().map(|k| k.get(&buf));
         self.check_signature(&parts, header.alg, kid)?;
+        header.remember(&parts, buf.as_bytes(), header_len);
 
         // Claims, decoded once into T while the registered and watched claims are captured.
         let mut watch = WatchState::new(policy, context.client_ip);
@@ -214,6 +215,7 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
         let header_json = std::str::from_utf8(&buf).unwrap_or_default();
         let kid = header.kid.as_ref().map(|k| k.get(header_json));
         self.check_signature(&parts, header.alg, kid)?;
+        header.remember(&parts, &buf, header_len);
         Ok(VerifiedJws {
             alg: header.alg,
             kid: kid.map(str::to_owned),
