@@ -55,6 +55,13 @@ pub(crate) struct SeenKeys<'de> {
     known: u32,
     small: [&'de str; SMALL_KEYS],
     len: usize,
+    /// Allocated only for names with escapes or objects with many members, so that the usual
+    /// object costs nothing to set up or drop.
+    more: Option<Box<MoreKeys<'de>>>,
+}
+
+#[derive(Default)]
+struct MoreKeys<'de> {
     escaped: Vec<String>,
     large: Option<HashSet<Cow<'de, str>>>,
 }
@@ -68,8 +75,7 @@ impl<'de> SeenKeys<'de> {
             known: 0,
             small: [""; SMALL_KEYS],
             len: 0,
-            escaped: Vec::new(),
-            large: None,
+            more: None,
         }
     }
 
@@ -84,12 +90,13 @@ impl<'de> SeenKeys<'de> {
     /// Records any other name; false if it was already seen.
     #[allow(clippy::ptr_arg)] // a borrowed key is kept borrowed
     pub(crate) fn insert(&mut self, key: &Cow<'de, str>) -> bool {
-        if let Some(set) = &mut self.large {
+        if let Some(set) = self.more.as_mut().and_then(|m| m.large.as_mut()) {
             return set.insert(key.clone());
         }
         let name: &str = key;
         let small = self.small.get(..self.len).unwrap_or_default();
-        if small.contains(&name) || self.escaped.iter().any(|k| k == name) {
+        let escaped: &[String] = self.more.as_ref().map_or(&[], |m| &m.escaped);
+        if small.contains(&name) || escaped.iter().any(|k| k == name) {
             return false;
         }
         match key {
@@ -99,15 +106,21 @@ impl<'de> SeenKeys<'de> {
                     self.len += 1;
                 }
             }
-            Cow::Owned(o) if self.escaped.len() < SMALL_KEYS => self.escaped.push(o.clone()),
+            Cow::Owned(o) if escaped.len() < SMALL_KEYS => {
+                self.more
+                    .get_or_insert_with(Box::default)
+                    .escaped
+                    .push(o.clone());
+            }
             _ => {
+                let more = self.more.get_or_insert_with(Box::default);
                 let mut set: HashSet<Cow<'de, str>> = small
                     .iter()
                     .map(|k| Cow::Borrowed(*k))
-                    .chain(self.escaped.drain(..).map(Cow::Owned))
+                    .chain(more.escaped.drain(..).map(Cow::Owned))
                     .collect();
                 set.insert(key.clone());
-                self.large = Some(set);
+                more.large = Some(set);
             }
         }
         true
@@ -867,8 +880,10 @@ struct DateSeed;
 
 impl<'de> DeserializeSeed<'de> for DateSeed {
     type Value = NumericDate;
+    /// Numbers only: JSON's one number type comes back as an integer or a float, whichever it
+    /// is, whatever numeric type is asked for; anything else is refused.
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<NumericDate, D::Error> {
-        d.deserialize_any(NumericDateVisitor)
+        d.deserialize_u64(NumericDateVisitor)
     }
 }
 

@@ -181,12 +181,18 @@ impl Text {
     pub(crate) fn of(buf: &str, s: Cow<'_, str>) -> Text {
         if let Cow::Borrowed(b) = &s {
             let start = (b.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
-            if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(start + b.len()))
-                && (end as usize) <= buf.len()
-            {
-                return Text::Span(start, end);
+            let end = start.wrapping_add(b.len());
+            if start <= end && end <= buf.len() && end <= u32::MAX as usize {
+                return Text::Span(start as u32, end as u32);
             }
         }
+        Text::owned(s)
+    }
+
+    /// A string that had escapes (and so is not a range of the buffer).
+    #[cold]
+    #[inline(never)]
+    fn owned(s: Cow<'_, str>) -> Text {
         Text::Owned(s.into_owned().into_boxed_str())
     }
 
@@ -206,11 +212,17 @@ pub(crate) enum AudText {
 }
 
 impl AudText {
+    #[inline]
     pub(crate) fn of(buf: &str, aud: AudValue<'_>) -> AudText {
         match aud {
             AudValue::One(a) => AudText::One(Text::of(buf, a)),
-            AudValue::Many(v) => AudText::Many(v.into_iter().map(|a| Text::of(buf, a)).collect()),
+            AudValue::Many(v) => AudText::many(buf, v),
         }
+    }
+
+    #[inline(never)]
+    fn many(buf: &str, auds: Vec<Cow<'_, str>>) -> AudText {
+        AudText::Many(auds.into_iter().map(|a| Text::of(buf, a)).collect())
     }
 
     fn as_slice(&self) -> &[Text] {
