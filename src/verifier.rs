@@ -40,6 +40,11 @@ impl VerifyContext {
 /// A verifier is `Send + Sync` when its parts are; build one and share it (e.g. in an `Arc`).
 /// Verification does no I/O and takes no global lock.
 ///
+/// Each thread remembers what the last four protected headers whose signatures it verified
+/// parsed to, keyed by their exact base64url text, and skips decoding and parsing a header it
+/// has seen (a service sees the same few headers over and over). Nothing a verifier decides is
+/// remembered: the allowlist, `typ` and the key are checked for every token.
+///
 /// ```
 /// use tessera::{Algorithm, Issuer, Policy, SigningKey, Verifier, Verified};
 /// let key = SigningKey::generate(Algorithm::ES256)?;
