@@ -76,6 +76,7 @@ mod keyset;
 mod policy;
 mod provider;
 mod published;
+mod recycle;
 mod remote;
 mod revocation;
 mod token;

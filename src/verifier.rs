@@ -189,7 +189,7 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
         let (alg, exp, nbf, iat, auth_time) =
             (header.alg, found.exp, found.nbf, found.iat, found.auth_time);
         Ok(Verified {
-            buf,
+            buf: crate::recycle::TokenText::new(buf),
             header_len,
             alg,
             kid,
@@ -221,12 +221,14 @@ impl<K: KeyProvider, R: Revocation, C: Clock> Verifier<K, R, C> {
         let kid = header.kid.as_ref().map(|k| k.get(header_json));
         self.check_signature(&parts, header.alg, kid)?;
         header.remember(&parts, &buf, header_len);
-        Ok(VerifiedJws {
+        let verified = VerifiedJws {
             alg: header.alg,
             kid: kid.map(str::to_owned),
             typ: header.typ.as_ref().map(|t| t.get(header_json).to_owned()),
             payload,
-        })
+        };
+        crate::recycle::give_back(buf);
+        Ok(verified)
     }
 
     fn check_signature(
