@@ -62,18 +62,29 @@ impl Parts<'_> {
             Error::malformed(what)
         }
     }
+
+    /// Room for the decoded header and payload, so that decoding never reallocates.
+    fn decoded_capacity(&self) -> usize {
+        decode_reserve(self.header.len()) + decode_reserve(self.payload.len())
+    }
+
+    fn decode_header_into(&self, buf: &mut Vec<u8>) -> Result<(), Error> {
+        base64url::decode_into(self.header.as_bytes(), buf)
+            .ok_or_else(|| self.undecodable("header is not strict base64url"))
+    }
+
+    fn decode_payload_into(&self, buf: &mut Vec<u8>) -> Result<(), Error> {
+        base64url::decode_into(self.payload.as_bytes(), buf)
+            .ok_or_else(|| self.undecodable("payload is not strict base64url"))
+    }
 }
 
 /// Decodes header and payload into one buffer; returns it with the header's length.
 pub(crate) fn decode_parts(parts: &Parts<'_>) -> Result<(Vec<u8>, usize), Error> {
-    let mut buf = Vec::with_capacity(
-        decode_reserve(parts.header.len()) + decode_reserve(parts.payload.len()),
-    );
-    base64url::decode_into(parts.header.as_bytes(), &mut buf)
-        .ok_or_else(|| parts.undecodable("header is not strict base64url"))?;
+    let mut buf = Vec::with_capacity(parts.decoded_capacity());
+    parts.decode_header_into(&mut buf)?;
     let header_len = buf.len();
-    base64url::decode_into(parts.payload.as_bytes(), &mut buf)
-        .ok_or_else(|| parts.undecodable("payload is not strict base64url"))?;
+    parts.decode_payload_into(&mut buf)?;
     Ok((buf, header_len))
 }
 
@@ -107,17 +118,13 @@ impl Header {
 /// Decodes header and payload into one buffer and parses the header (or recalls its parse, see
 /// [`header_memo`]); returns the buffer, the header's length in it, and the header.
 pub(crate) fn decode_token(parts: &Parts<'_>) -> Result<(Vec<u8>, usize, Header), Error> {
-    let mut buf = crate::recycle::take(
-        decode_reserve(parts.header.len()) + decode_reserve(parts.payload.len()),
-    );
+    let mut buf = crate::recycle::take(parts.decoded_capacity());
     let recalled = header_memo::recall(parts.header, &mut buf);
     if recalled.is_none() {
-        base64url::decode_into(parts.header.as_bytes(), &mut buf)
-            .ok_or_else(|| parts.undecodable("header is not strict base64url"))?;
+        parts.decode_header_into(&mut buf)?;
     }
     let header_len = buf.len();
-    base64url::decode_into(parts.payload.as_bytes(), &mut buf)
-        .ok_or_else(|| parts.undecodable("payload is not strict base64url"))?;
+    parts.decode_payload_into(&mut buf)?;
     let header = match recalled {
         Some(facts) => Header {
             alg: facts.alg,
