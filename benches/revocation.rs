@@ -108,6 +108,39 @@ fn checks(c: &mut Criterion) {
     g.finish();
 }
 
+/// Runs `work` on this thread, timed, while `background` runs on another thread until `work` is
+/// done; `background` is handed the flag that tells it to stop.
+fn timed_while(work: impl FnOnce(), background: impl FnOnce(&AtomicBool) + Send) -> Duration {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| background(&stop));
+        let start = Instant::now();
+        work();
+        let elapsed = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        elapsed
+    })
+}
+
+/// Checks `jtis` against `denylist` in a loop until `stop` is set.
+fn keep_checking(denylist: &Denylist, jtis: &[String], stop: &AtomicBool) {
+    let t = now();
+    let mut i = 0usize;
+    while !stop.load(Ordering::Relaxed) {
+        let _ = black_box(denylist.check(&TokenFacts::new(t).with_jti(&jtis[i % jtis.len()])));
+        i += 1;
+    }
+}
+
+/// `iters` checks of `jtis` against `denylist`.
+fn check_many(denylist: &Denylist, jtis: &[String], iters: u64) {
+    let t = now();
+    for i in 0..iters {
+        let j = &jtis[(i % jtis.len() as u64) as usize];
+        let _ = black_box(denylist.check(&TokenFacts::new(t).with_jti(j)));
+    }
+}
+
 /// One thread checks while another revokes new jtis as fast as it can (2 threads in all).
 fn concurrent(c: &mut Criterion) {
     let exp = now().add_secs(3_600);
@@ -121,77 +154,38 @@ fn concurrent(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(8));
     g.bench_function("check_while_revoking", |b| {
         b.iter_custom(|iters| {
-            let stop = AtomicBool::new(false);
-            let mut next = ENTRIES;
-            std::thread::scope(|s| {
-                s.spawn(|| {
+            timed_while(
+                || check_many(&denylist, &jtis, iters),
+                |stop| {
+                    let mut next = ENTRIES;
                     while !stop.load(Ordering::Relaxed) {
                         denylist.revoke(&jti(next), exp);
                         next = next.wrapping_add(1);
                     }
-                });
-                let t = now();
-                let start = Instant::now();
-                for i in 0..iters {
-                    let j = &jtis[(i % 10_000) as usize];
-                    let _ = black_box(denylist.check(&TokenFacts::new(t).with_jti(j)));
-                }
-                let elapsed = start.elapsed();
-                stop.store(true, Ordering::Relaxed);
-                elapsed
-            })
+                },
+            )
         })
     });
     // For comparison: the same checks while the other thread only checks too.
     g.bench_function("check_while_checking", |b| {
         b.iter_custom(|iters| {
-            let stop = AtomicBool::new(false);
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    let t = now();
-                    let mut i = 0usize;
-                    while !stop.load(Ordering::Relaxed) {
-                        let _ = black_box(
-                            denylist.check(&TokenFacts::new(t).with_jti(&jtis[i % 10_000])),
-                        );
-                        i += 1;
-                    }
-                });
-                let t = now();
-                let start = Instant::now();
-                for i in 0..iters {
-                    let j = &jtis[(i % 10_000) as usize];
-                    let _ = black_box(denylist.check(&TokenFacts::new(t).with_jti(j)));
-                }
-                let elapsed = start.elapsed();
-                stop.store(true, Ordering::Relaxed);
-                elapsed
-            })
+            timed_while(
+                || check_many(&denylist, &jtis, iters),
+                |stop| keep_checking(&denylist, &jtis, stop),
+            )
         })
     });
     g.bench_function("revoke_while_checking", |b| {
         b.iter_custom(|iters| {
-            let stop = AtomicBool::new(false);
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    let t = now();
-                    let mut i = 0usize;
-                    while !stop.load(Ordering::Relaxed) {
-                        let _ = black_box(
-                            denylist.check(&TokenFacts::new(t).with_jti(&jtis[i % 10_000])),
-                        );
-                        i += 1;
+            let names: Vec<String> = (0..iters).map(|i| format!("new-{i}")).collect();
+            timed_while(
+                || {
+                    for name in &names {
+                        denylist.revoke(name, exp);
                     }
-                });
-                let names: Vec<String> = (0..iters).map(|i| format!("new-{i}")).collect();
-                let start = Instant::now();
-                for name in &names {
-                    denylist.revoke(name, exp);
-                }
-                let elapsed = start.elapsed();
-                stop.store(true, Ordering::Relaxed);
-                elapsed
-            })
+                },
+                |stop| keep_checking(&denylist, &jtis, stop),
+            )
         })
     });
     g.finish();

@@ -19,6 +19,17 @@ fn key() -> SigningKey {
         .with_key_id("k-2026")
 }
 
+/// The issuer the verifier below expects: `iss` and `aud` set, time from `clock`.
+fn issuer<'k, 'c>(
+    key: &'k SigningKey,
+    clock: &'c FixedClock,
+) -> Issuer<&'k SigningKey, &'c FixedClock> {
+    Issuer::new(key)
+        .issuer("https://issuer.example")
+        .audience("api")
+        .with_clock(clock)
+}
+
 fn verifier<'c>(
     key: &SigningKey,
     clock: &'c FixedClock,
@@ -37,10 +48,7 @@ fn verifier<'c>(
 fn defaults_are_short_lived_and_identified() {
     let key = key();
     let clock = FixedClock::at(NOW);
-    let issuer = Issuer::new(&key)
-        .issuer("https://issuer.example")
-        .audience("api")
-        .with_clock(&clock);
+    let issuer = issuer(&key, &clock);
     let token = issuer.issue("alice", &()).unwrap();
 
     let t = UntrustedToken::decode(&token).unwrap();
@@ -195,11 +203,7 @@ fn weak_keys_cannot_sign() {
 fn refresh_keeps_the_session_and_renews_the_token() {
     let key = key();
     let clock = FixedClock::at(NOW);
-    let issuer = Issuer::new(&key)
-        .issuer("https://issuer.example")
-        .audience("api")
-        .max_session(Duration::from_secs(3600))
-        .with_clock(&clock);
+    let issuer = issuer(&key, &clock).max_session(Duration::from_secs(3600));
     let addr: std::net::IpAddr = "192.0.2.10".parse().unwrap();
     let first = issuer
         .token(&json!({"role": "clerk"}))
@@ -242,10 +246,7 @@ fn refresh_keeps_the_session_and_renews_the_token() {
 fn pre_serialised_claims_with_whitespace() {
     let key = key();
     let clock = FixedClock::at(NOW);
-    let issuer = Issuer::new(&key)
-        .issuer("https://issuer.example")
-        .audience("api")
-        .with_clock(&clock);
+    let issuer = issuer(&key, &clock);
     let verifier = verifier(&key, &clock);
     for (raw, role) in [
         ("{ }", None),
